@@ -1,0 +1,233 @@
+//! A001–A005: ratios, 合计 and 小计 recomputed on rounding intervals.
+
+use rust_decimal::Decimal;
+
+use crate::check::interval::{round_shown, Interval};
+use crate::check::{shown, shown_like, Sink};
+use crate::model::{Amount, Field, Figure, ListRow, ListTable, RowKind};
+
+pub fn check(table: &ListTable, sink: &mut Sink) {
+    for row in &table.rows {
+        check_ratio(table, row, sink);
+    }
+    check_totals(table, sink);
+    check_subtotals(table, sink);
+}
+
+/// A001 / A004 / A005 on one row's ratio.
+fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
+    let (Some(ratio), Some(adjusted), Some(actual)) =
+        (row.ratio.figure(), row.budget_adjusted.figure(), row.actual.figure())
+    else {
+        return;
+    };
+    if adjusted.value.is_zero() {
+        let message = sink.say(
+            format!("{}：调整后预算为 0，比例无法计算，但填了 {}%", row.label(sink.lang), shown(ratio)),
+            format!("{}: the adjusted budget is 0, so no ratio can be computed, yet {} % is shown", row.label(sink.lang), shown(ratio)),
+        );
+        sink.at("A004", table, Some(row), Some(ratio.cell)).found(format!("{}%", shown(ratio))).emit(message);
+        return;
+    }
+    let Some(possible) = Interval::of(actual).percent_of(Interval::of(adjusted)) else { return };
+    let point = actual.value / adjusted.value * Decimal::ONE_HUNDRED;
+    let expected = shown_like(point, ratio);
+    let inputs = format!("{} ÷ {}", shown(actual), shown(adjusted));
+    if !possible.meets(Interval::of(ratio)) {
+        let message = sink.say(
+            format!("{}：预算支出比例填 {}%，按 {} 应为 {}%", row.label(sink.lang), shown(ratio), inputs, expected),
+            format!("{}: the ratio reads {} %, but {} gives {} %", row.label(sink.lang), shown(ratio), inputs, expected),
+        );
+        sink.at("A001", table, Some(row), Some(ratio.cell))
+            .found(format!("{}%", shown(ratio)))
+            .expected(format!("{expected}%"))
+            .inputs(inputs)
+            .emit(message);
+    } else if round_shown(point, ratio.decimals) != ratio.value {
+        remainder(sink, table, row, ratio, format!("{expected}%"), format!("{}%", shown(ratio)), inputs);
+    }
+}
+
+/// A005: consistent within rounding, but not what the shown figures give.
+fn remainder(sink: &mut Sink, table: &ListTable, row: &ListRow, at: &Figure, expected: String, found: String, inputs: String) {
+    let message = sink.say(
+        format!("{}：填 {}，按显示数字计算为 {}，差异在四舍五入范围内（尾差）", row.label(sink.lang), found, expected),
+        format!("{}: {} is stated, the shown figures give {}; the difference is within rounding", row.label(sink.lang), found, expected),
+    );
+    sink.at("A005", table, Some(row), Some(at.cell)).found(found).expected(expected).inputs(inputs).emit(message);
+}
+
+/// A002: every 合计 against the sum of all project rows.
+fn check_totals(table: &ListTable, sink: &mut Sink) {
+    let projects: Vec<&ListRow> = table.projects().collect();
+    for total in table.rows.iter().filter(|r| r.kind == RowKind::Total) {
+        compare_sum(table, total, &projects, "A002", sink);
+    }
+}
+
+/// A003: every 小计 against the project rows since the previous 小计 or 合计.
+fn check_subtotals(table: &ListTable, sink: &mut Sink) {
+    let mut block: Vec<&ListRow> = Vec::new();
+    for row in &table.rows {
+        match row.kind {
+            RowKind::Project => block.push(row),
+            RowKind::Subtotal => {
+                compare_sum(table, row, &block, "A003", sink);
+                block.clear();
+            }
+            RowKind::Total => block.clear(),
+        }
+    }
+}
+
+fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], rule_id: &'static str, sink: &mut Sink) {
+    if terms.is_empty() {
+        return;
+    }
+    for amount in Amount::ALL {
+        let Some(stated) = stated_row.amount(amount).figure() else { continue };
+        let Some(sum) = SumOf::rows(terms, amount) else { continue };
+        let expected = shown_like(sum.point, stated);
+        if !sum.interval.meets(Interval::of(stated)) {
+            let what = amount.label(sink.lang);
+            let label = stated_row.label(sink.lang);
+            let count = terms.len();
+            let message = sink.say(
+                format!("{label}{what}填 {}，{count} 项之和为 {expected}", shown(stated)),
+                format!("{label} {what} reads {}, the sum of its {count} rows is {expected}", shown(stated)),
+            );
+            sink.at(rule_id, table, Some(stated_row), Some(stated.cell))
+                .found(shown(stated))
+                .expected(expected)
+                .inputs(sum.inputs)
+                .emit(message);
+        } else if round_shown(sum.point, stated.decimals) != stated.value {
+            remainder(sink, table, stated_row, stated, expected, shown(stated), sum.inputs);
+        }
+    }
+}
+
+/// A recomputed sum: its point value, its rounding interval and how it was made.
+pub struct SumOf {
+    pub point: Decimal,
+    pub interval: Interval,
+    pub inputs: String,
+}
+
+impl SumOf {
+    /// The sum of one amount over rows; `None` when a term is not a number (V002 reports it).
+    /// A blank term counts as an exact zero (V001 reports it).
+    pub fn rows(rows: &[&ListRow], amount: Amount) -> Option<SumOf> {
+        let mut figures = Vec::with_capacity(rows.len());
+        for row in rows {
+            match row.amount(amount) {
+                Field::Value(figure) => figures.push(*figure),
+                Field::Invalid { .. } => return None,
+                Field::Blank(_) | Field::Absent => {}
+            }
+        }
+        Some(SumOf::figures(&figures))
+    }
+
+    pub fn figures(figures: &[Figure]) -> SumOf {
+        let point = figures.iter().map(|f| f.value).sum();
+        let interval = Interval::sum(figures.iter().map(Interval::of));
+        SumOf { point, interval, inputs: sum_inputs(figures) }
+    }
+}
+
+/// `405.81 + 80.00 + … + 636.00（52 项）`: the first and last terms, so the sum can be followed.
+fn sum_inputs(figures: &[Figure]) -> String {
+    const SHOWN: usize = 4;
+    let terms: Vec<String> = figures.iter().map(shown).collect();
+    let body = if terms.len() <= SHOWN + 1 {
+        terms.join(" + ")
+    } else {
+        format!("{} + … + {}", terms[..SHOWN].join(" + "), terms[terms.len() - 1])
+    };
+    format!("{body} ({} 项)", figures.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::testing::{findings_of, TableBuilder};
+
+    #[test]
+    fn a001_fires_on_a_ratio_no_rounding_explains() {
+        let table = TableBuilder::new().project("残疾人两项补贴", "380.00", "270.00", "266.47", "100.00").build();
+        let findings = findings_of(&table, "A001");
+        assert_eq!(findings.len(), 1);
+        let f = &findings[0];
+        assert_eq!(f.found.as_deref(), Some("100.00%"));
+        assert_eq!(f.expected.as_deref(), Some("98.69%"));
+        assert_eq!(f.inputs.as_deref(), Some("266.47 ÷ 270.00"));
+        assert_eq!(f.cell.unwrap().to_string(), "G2");
+        assert!(f.message.contains("残疾人两项补贴"), "{}", f.message);
+    }
+
+    #[test]
+    fn a001_is_silent_on_a_ratio_rounding_explains_and_a005_notes_it() {
+        let table = TableBuilder::new().project("学区理事会工作经费", "74.00", "25.00", "19.98", "79.94").build();
+        assert!(findings_of(&table, "A001").is_empty());
+        let remainders = findings_of(&table, "A005");
+        assert_eq!(remainders.len(), 1);
+        assert_eq!(remainders[0].expected.as_deref(), Some("79.92%"));
+    }
+
+    #[test]
+    fn a005_is_silent_when_the_point_value_matches() {
+        let table = TableBuilder::new().project("街区环境综合整治", "400.00", "347.00", "293.08", "84.46").build();
+        assert!(findings_of(&table, "A005").is_empty());
+        assert!(findings_of(&table, "A001").is_empty());
+    }
+
+    #[test]
+    fn a004_fires_on_a_ratio_over_a_zero_budget_and_only_then() {
+        let zero = TableBuilder::new().project("在乡及伤残人员全年经费", "230.00", "0.00", "0.00", "0.00").build();
+        assert_eq!(findings_of(&zero, "A004").len(), 1);
+        assert!(findings_of(&zero, "A001").is_empty());
+        let blank_ratio = TableBuilder::new().project("在乡及伤残人员全年经费", "230.00", "0.00", "0.00", "").build();
+        assert!(findings_of(&blank_ratio, "A004").is_empty());
+    }
+
+    #[test]
+    fn a002_fires_on_a_total_beyond_rounding() {
+        let table = TableBuilder::new()
+            .project("甲", "100.00", "100.00", "100.00", "100.00")
+            .project("乙", "200.00", "200.00", "200.00", "100.00")
+            .total("300.00", "310.00", "300.00", "")
+            .build();
+        let findings = findings_of(&table, "A002");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].found.as_deref(), Some("310.00"));
+        assert_eq!(findings[0].expected.as_deref(), Some("300.00"));
+        assert_eq!(findings[0].cell.unwrap().to_string(), "E4");
+    }
+
+    #[test]
+    fn a002_is_silent_within_the_rounding_of_its_terms() {
+        // The seed's 表2: the six rows add up to 1,411.65 while 1,411.64 is shown; ±0.03 explains it.
+        let mut builder = TableBuilder::new();
+        for (name, initial) in [("a", "405.81"), ("b", "80.00"), ("c", "103.97"), ("d", "174.20"), ("e", "110.00"), ("f", "537.67")] {
+            builder = builder.project(name, initial, "1.00", "1.00", "100.00");
+        }
+        let table = builder.total("1411.64", "6.00", "6.00", "100.00").build();
+        assert!(findings_of(&table, "A002").is_empty());
+        assert_eq!(findings_of(&table, "A005").len(), 1);
+    }
+
+    #[test]
+    fn a003_fires_on_a_wrong_subtotal_and_is_silent_on_a_right_one() {
+        let table = TableBuilder::new()
+            .dept_project("综合办公室", "甲", "10.00", "10.00", "10.00", "100.00")
+            .dept_project("综合办公室", "乙", "20.00", "20.00", "20.00", "100.00")
+            .subtotal("30.00", "31.00", "30.00", "")
+            .dept_project("城市管理办公室", "丙", "5.00", "5.00", "5.00", "100.00")
+            .subtotal("5.00", "5.00", "5.00", "")
+            .build();
+        let findings = findings_of(&table, "A003");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].expected.as_deref(), Some("30.00"));
+        assert_eq!(findings[0].department.as_deref(), Some("综合办公室"));
+    }
+}

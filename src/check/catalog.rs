@@ -1,0 +1,221 @@
+//! The rule catalog: ids, default severities and the text `budgetlint rules` / `explain` print.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Lang;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Allowed, but the unit must explain it.
+    Warning,
+    /// The figures contradict each other.
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Severity::Info => lang.pick("提示", "info"),
+            Severity::Warning => lang.pick("警告", "warning"),
+            Severity::Error => lang.pick("错误", "error"),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Text in both languages.
+#[derive(Debug, Clone, Copy)]
+pub struct Bilingual {
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+impl Bilingual {
+    pub fn get(&self, lang: Lang) -> &'static str {
+        lang.pick(self.zh, self.en)
+    }
+}
+
+const fn t(zh: &'static str, en: &'static str) -> Bilingual {
+    Bilingual { zh, en }
+}
+
+/// One rule: what it finds, why it matters, an example.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub title: Bilingual,
+    pub why: Bilingual,
+    pub example: Bilingual,
+}
+
+pub const RULES: &[RuleInfo] = &[
+    RuleInfo {
+        id: "A001",
+        severity: Severity::Error,
+        title: t("预算支出比例与“实际支出 ÷ 调整后预算”不符（超出四舍五入范围）", "ratio ≠ actual ÷ adjusted budget, beyond rounding"),
+        why: t(
+            "比例由两个金额算出。每个数字按显示的小数位代表一个区间（19.98 代表 [19.975, 19.985)）；只有当两个金额在各自区间内取任何值都得不到所填比例时，才判为错误。",
+            "The ratio is computed from two amounts. Each shown figure stands for an interval (19.98 means [19.975, 19.985)); only when no values inside those intervals give the stated ratio is it an error.",
+        ),
+        example: t(
+            "残疾人两项补贴：266.47 ÷ 270.00 = 98.69%，表中填 100.00% → A001。学区理事会工作经费：19.98 ÷ 25.00 = 79.92%，表中填 79.94%，但 19.985 ÷ 25.00 = 79.94%，属尾差 → 仅 A005。",
+            "残疾人两项补贴: 266.47 ÷ 270.00 = 98.69 % but 100.00 % is shown → A001. 学区理事会工作经费: 19.98 ÷ 25.00 = 79.92 % but 79.94 % is shown; 19.985 ÷ 25.00 = 79.94 %, so it is a rounding remainder → A005 only.",
+        ),
+    },
+    RuleInfo {
+        id: "A002",
+        severity: Severity::Error,
+        title: t("合计/总计与各行之和不符（超出四舍五入范围）", "合计 / 总计 ≠ sum of its rows, beyond rounding"),
+        why: t(
+            "合计应等于各项目之和。n 个各舍入到 0.01 的数相加，和的误差最多 n × 0.005，超出此范围即为错误。",
+            "A total must equal the sum of its project rows. n figures rounded to 0.01 can make the sum drift by up to n × 0.005; beyond that it is an error.",
+        ),
+        example: t(
+            "三个项目 100.00、200.00、300.00，合计填 610.00 → A002（应为 600.00）。",
+            "Three projects 100.00, 200.00, 300.00 with a 合计 of 610.00 → A002 (expected 600.00).",
+        ),
+    },
+    RuleInfo {
+        id: "A003",
+        severity: Severity::Error,
+        title: t("小计与本部室各行之和不符（超出四舍五入范围）", "小计 ≠ sum of its department's rows, beyond rounding"),
+        why: t("小计应等于其上方同一部室各项目之和。", "A subtotal must equal the sum of the department's project rows above it."),
+        example: t("综合办公室两个项目 10.00 与 20.00，小计填 31.00 → A003。", "Two projects 10.00 and 20.00 with a 小计 of 31.00 → A003."),
+    },
+    RuleInfo {
+        id: "A004",
+        severity: Severity::Info,
+        title: t("调整后预算为 0，比例无法计算，但表中填了比例", "ratio not computable (adjusted budget 0) but a ratio is shown"),
+        why: t("除数为 0 时比例没有意义，应留空或注明。", "With a zero divisor the ratio means nothing; leave it blank or explain it."),
+        example: t("在乡及伤残人员全年经费：调整后预算 0.00，实际支出 0.00，比例填 0.00% → A004。", "在乡及伤残人员全年经费: adjusted budget 0.00, actual 0.00, ratio 0.00 % → A004."),
+    },
+    RuleInfo {
+        id: "A005",
+        severity: Severity::Info,
+        title: t("尾差：在四舍五入范围内，但与按显示数字计算的结果不同", "rounding remainder (尾差) within the rounding interval"),
+        why: t(
+            "不是错误：所填数字可由未舍入的真实金额得到。默认不显示（--show-info 显示）。",
+            "Not an error: the stated figure follows from the unrounded amounts. Hidden unless info is shown (--show-info).",
+        ),
+        example: t("19.98 ÷ 25.00 按显示值为 79.92%，表中填 79.94% → A005。", "19.98 ÷ 25.00 gives 79.92 % on the shown figures, 79.94 % is stated → A005."),
+    },
+    RuleInfo {
+        id: "V001",
+        severity: Severity::Error,
+        title: t("必填金额缺失", "required figure missing"),
+        why: t("年初预算、调整后预算、实际支出三项金额都应填写（为零填 0 或“—”）。", "The three amounts must be filled in (write 0 or — for zero)."),
+        example: t("某项目“实际支出金额”单元格为空 → V001。", "A project's 实际支出金额 cell is empty → V001."),
+    },
+    RuleInfo {
+        id: "V002",
+        severity: Severity::Error,
+        title: t("金额或比例不是数字", "figure not a number"),
+        why: t("“约300”“#DIV/0!”等无法参与计算，需改为确切数字。", "Text such as 约300 or #DIV/0! cannot be recomputed; write the exact figure."),
+        example: t("实际支出金额填“约300” → V002。", "实际支出金额 reads 约300 → V002."),
+    },
+    RuleInfo {
+        id: "V003",
+        severity: Severity::Warning,
+        title: t("金额为负数", "negative amount"),
+        why: t("预算和支出通常不为负，负数多为冲减或录入错误，需说明。", "Budgets and spending are rarely negative; a negative figure is a write-back or a typo and needs explaining."),
+        example: t("调整后预算金额填 -12.00 → V003。", "调整后预算金额 reads -12.00 → V003."),
+    },
+    RuleInfo {
+        id: "V004",
+        severity: Severity::Info,
+        title: t("数字以文本形式存储", "number stored as text"),
+        why: t("文本形式的数字在 Excel 中不参与求和，合计公式可能漏算。", "Numbers stored as text are skipped by Excel's SUM, so totals built by formula may miss them."),
+        example: t("单元格内容为文本“1,411.64” → V004。", "A cell holds the text \"1,411.64\" → V004."),
+    },
+    RuleInfo {
+        id: "V005",
+        severity: Severity::Warning,
+        title: t("金额量级异常：疑似以“元”填入“万元”表（或相反）", "amount looks like 元 in a 万元 table (or the reverse)"),
+        why: t(
+            "与同列其他项目相差上千倍的金额，多半是单位填错。倍数阈值可在配置中设置（unit_mismatch_factor，默认 1000）。",
+            "An amount a thousand times off the rest of its column is most likely in the wrong unit. The factor is a setting (unit_mismatch_factor, default 1000).",
+        ),
+        example: t("万元表中某项目填 4,058,100.00，其余项目均为数百 → V005。", "In a 万元 table one project reads 4,058,100.00 while the others are in the hundreds → V005."),
+    },
+    RuleInfo {
+        id: "S001",
+        severity: Severity::Error,
+        title: t("未找到可识别的表头（不是附件1/附件2）", "no recognisable header (the file is not a 附件1/附件2)"),
+        why: t("需要“项目名称”以及“调整后预算金额”或“实际支出金额”等列才能检查。", "A 项目名称 column and 调整后预算金额 or 实际支出金额 columns are needed to check anything."),
+        example: t("提交的工作簿只有文字说明，没有清单表 → S001。", "The workbook holds only a note, no list → S001."),
+    },
+    RuleInfo {
+        id: "S002",
+        severity: Severity::Warning,
+        title: t("同一项目重复列示", "the same project listed twice"),
+        why: t("同一部室的同名项目出现两次，合计会重复计算。", "The same project of the same department twice makes the total count it twice."),
+        example: t("“宣传经费”在党群工作办公室下出现两行 → S002。", "宣传经费 appears twice under 党群工作办公室 → S002."),
+    },
+    RuleInfo {
+        id: "E001",
+        severity: Severity::Warning,
+        title: t("实际支出超过调整后预算（执行率超过 100%）", "actual > adjusted budget (execution above 100%)"),
+        why: t("超预算支出需要说明资金来源或调整依据。", "Spending above the budget needs its source of funds or authority explained."),
+        example: t("调整后预算 100.00，实际支出 120.00 → E001。", "Adjusted budget 100.00, actual 120.00 → E001."),
+    },
+    RuleInfo {
+        id: "E002",
+        severity: Severity::Warning,
+        title: t("执行率低于阈值且未填偏差原因", "execution below a threshold and no 偏差原因 given"),
+        why: t(
+            "执行率低于阈值（默认 90%，low_execution_percent）时，单位应在“偏差原因”（或“备注”）栏说明。表中没有这两栏时不检查（报告正文的表格不设此栏）。",
+            "Below the threshold (default 90 %, low_execution_percent) the unit must explain in the 偏差原因 (or 备注) column. Tables without either column are not checked (a report's own tables have no such column).",
+        ),
+        example: t("宣传经费执行率 60.69%，偏差原因栏为空 → E002。", "宣传经费 at 60.69 % with an empty 偏差原因 → E002."),
+    },
+    RuleInfo {
+        id: "E003",
+        severity: Severity::Info,
+        title: t("年中预算调整幅度超过阈值", "budget adjusted by more than a threshold during the year"),
+        why: t(
+            "调整幅度 = |调整后 − 年初| ÷ 年初，超过阈值（默认 30%，budget_adjustment_percent）提示关注预算编制的准确性。",
+            "Adjustment = |adjusted − initial| ÷ initial; above the threshold (default 30 %, budget_adjustment_percent) it flags how well the budget was planned.",
+        ),
+        example: t("城市体检项目经费：年初 80.00，调整后 12.70（调减 84.13%）→ E003。", "城市体检项目经费: initial 80.00, adjusted 12.70 (−84.13 %) → E003."),
+    },
+    RuleInfo {
+        id: "X003",
+        severity: Severity::Error,
+        title: t("同一项目在工作簿的两张表中数字不同", "the same project differs between two tables of one workbook"),
+        why: t("汇总表（表1）与部室表（表2…）列示的同一项目必须一致。", "A project in the summary (表1) and in its department's table (表2…) must agree."),
+        example: t("表1 中宣传经费实际支出 67.00，表4 中为 76.00 → X003。", "宣传经费 shows 67.00 in 表1 and 76.00 in 表4 → X003."),
+    },
+    RuleInfo {
+        id: "X004",
+        severity: Severity::Error,
+        title: t("部室表的合计与汇总表中该部室各行之和不符", "a department table's 合计 ≠ that department's rows elsewhere"),
+        why: t("部室表（表2…）的合计应等于汇总表中该部室各项目之和（按四舍五入区间判断）。", "A department table's total must equal the sum of that department's rows in the summary (within rounding)."),
+        example: t("表2 合计调整后预算 1,330.62，表1 中综合办公室六项之和为 1,340.62 → X004。", "表2's total adjusted budget is 1,330.62 while 综合办公室's six rows in 表1 add up to 1,340.62 → X004."),
+    },
+];
+
+pub fn rule(id: &str) -> Option<&'static RuleInfo> {
+    RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+}

@@ -1,0 +1,153 @@
+//! Checking: every rule family recomputes what the workbook states and reports contradictions.
+
+pub mod arithmetic;
+pub mod catalog;
+pub mod cross_table;
+pub mod execution;
+pub mod interval;
+pub mod rollup;
+pub mod structure;
+pub mod values;
+#[cfg(test)]
+pub mod testing;
+
+use rust_decimal::Decimal;
+
+use crate::check::catalog::rule;
+use crate::check::interval::round_shown;
+use crate::model::{CellRef, Figure, Lang, ListRow, ListTable, Workbook};
+use crate::report::finding::Finding;
+use crate::settings::Settings;
+
+/// Runs every enabled rule on a read workbook. Info findings are kept; showing them is the front ends' call.
+pub fn check_workbook(workbook: &Workbook, settings: &Settings) -> Vec<Finding> {
+    let mut sink = Sink::new(workbook, settings);
+    for table in &workbook.tables {
+        values::check(table, &mut sink);
+        arithmetic::check(table, &mut sink);
+        structure::check_duplicates(table, &mut sink);
+        execution::check(table, &mut sink);
+    }
+    cross_table::check(&workbook.tables, &mut sink);
+    sink.findings
+}
+
+/// Collects findings, applying the settings: rules switched off are dropped, severities overridden.
+pub struct Sink<'a> {
+    file: String,
+    pub settings: &'a Settings,
+    pub lang: Lang,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Sink<'a> {
+    pub fn new(workbook: &Workbook, settings: &'a Settings) -> Sink<'a> {
+        Sink { file: workbook.path.display().to_string(), settings, lang: settings.lang, findings: Vec::new() }
+    }
+
+    /// A finding for a whole file that has no table (S001 and the like).
+    pub fn for_file(file: String, settings: &'a Settings) -> Sink<'a> {
+        Sink { file, settings, lang: settings.lang, findings: Vec::new() }
+    }
+
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+
+    /// Starts a finding of `rule_id` about `row` of `table`; nothing is kept unless the rule is enabled.
+    pub fn at(&mut self, rule_id: &'static str, table: &ListTable, row: Option<&ListRow>, cell: Option<CellRef>) -> Draft<'_, 'a> {
+        let location = Location {
+            sheet: table.sheet.clone(),
+            cell,
+            table: Some(table.label()),
+            row: row.map(|r| r.row + 1).or(cell.map(|c| c.row + 1)),
+            department: row.and_then(|r| r.department.clone()),
+            project: row.and_then(|r| r.project.clone()),
+        };
+        Draft { sink: self, rule_id, location, found: None, expected: None, inputs: None }
+    }
+
+    pub fn at_sheet(&mut self, rule_id: &'static str, sheet: &str, cell: Option<CellRef>) -> Draft<'_, 'a> {
+        let location = Location { sheet: sheet.to_string(), cell, ..Location::default() };
+        Draft { sink: self, rule_id, location, found: None, expected: None, inputs: None }
+    }
+
+    /// Chinese or English text for a message.
+    pub fn say(&self, zh: String, en: String) -> String {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Location {
+    sheet: String,
+    cell: Option<CellRef>,
+    table: Option<String>,
+    row: Option<u32>,
+    department: Option<String>,
+    project: Option<String>,
+}
+
+/// A finding being put together; `emit` files it.
+pub struct Draft<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    rule_id: &'static str,
+    location: Location,
+    found: Option<String>,
+    expected: Option<String>,
+    inputs: Option<String>,
+}
+
+impl Draft<'_, '_> {
+    pub fn found(mut self, text: impl Into<String>) -> Self {
+        self.found = Some(text.into());
+        self
+    }
+
+    pub fn expected(mut self, text: impl Into<String>) -> Self {
+        self.expected = Some(text.into());
+        self
+    }
+
+    pub fn inputs(mut self, text: impl Into<String>) -> Self {
+        self.inputs = Some(text.into());
+        self
+    }
+
+    pub fn emit(self, message: String) {
+        let settings = self.sink.settings;
+        let Some(info) = rule(self.rule_id) else { return };
+        if !settings.is_enabled(info.id) {
+            return;
+        }
+        let location = self.location;
+        self.sink.findings.push(Finding {
+            file: self.sink.file.clone(),
+            sheet: location.sheet,
+            cell: location.cell,
+            rule: info.id,
+            severity: settings.severity_of(info.id, info.severity),
+            message,
+            found: self.found,
+            expected: self.expected,
+            inputs: self.inputs,
+            table: location.table,
+            row: location.row,
+            department: location.department,
+            project: location.project,
+        });
+    }
+}
+
+/// A figure as the sheet shows it: `80.00`, `-12.50`.
+pub fn shown(figure: &Figure) -> String {
+    round_shown(figure.value, figure.decimals).to_string()
+}
+
+/// A value shown with the decimals of the figure it is compared with.
+pub fn shown_like(value: Decimal, like: &Figure) -> String {
+    round_shown(value, like.decimals).to_string()
+}

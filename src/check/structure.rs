@@ -1,0 +1,68 @@
+//! S001–S002: is there a table at all, and is any project listed twice.
+
+use std::collections::HashMap;
+
+use crate::check::Sink;
+use crate::model::{ListRow, ListTable};
+use crate::read::text::squash;
+
+/// S001: the workbook has no recognisable header. Reported on the first sheet's A1.
+pub fn no_table(first_sheet: &str, sheets: &[String], sink: &mut Sink) {
+    let listed = sheets.join("、");
+    let message = sink.say(
+        format!("没有找到附件1表头（需要“项目名称”及“调整后预算金额”或“实际支出金额”等列）；已查看工作表：{listed}"),
+        format!("no 附件1 header found (a 项目名称 column and 调整后预算金额 or 实际支出金额 columns are expected); sheets looked at: {listed}"),
+    );
+    let cell = (!first_sheet.is_empty()).then(|| crate::model::CellRef::new(0, 0));
+    sink.at_sheet("S001", first_sheet, cell).emit(message);
+}
+
+/// S002: the same project of the same department twice in one table; reported on the later row.
+pub fn check_duplicates(table: &ListTable, sink: &mut Sink) {
+    let mut first_seen: HashMap<(String, String), &ListRow> = HashMap::new();
+    for row in table.projects() {
+        let Some(project) = row.project.as_deref() else { continue };
+        let key = (squash(row.department.as_deref().unwrap_or("")), squash(project));
+        match first_seen.get(&key) {
+            Some(first) => duplicate(table, first, row, sink),
+            None => {
+                first_seen.insert(key, row);
+            }
+        }
+    }
+}
+
+fn duplicate(table: &ListTable, first: &ListRow, again: &ListRow, sink: &mut Sink) {
+    let label = again.label(sink.lang);
+    let first_row = first.row + 1;
+    let message = sink.say(
+        format!("{label}：与第 {first_row} 行重复列示，合计会重复计算"),
+        format!("{label}: listed again (first on row {first_row}); the total counts it twice"),
+    );
+    sink.at("S002", table, Some(again), again.project_cell).inputs(format!("row {first_row}")).emit(message);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::testing::{findings_of, TableBuilder};
+
+    #[test]
+    fn s002_fires_on_the_second_listing() {
+        let table = TableBuilder::new()
+            .dept_project("党群工作办公室", "宣传经费", "146.00", "110.40", "67.00", "60.69")
+            .dept_project("党群工作办公室", "宣传 经费", "146.00", "110.40", "67.00", "60.69")
+            .build();
+        let findings = findings_of(&table, "S002");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].row, Some(3));
+    }
+
+    #[test]
+    fn s002_is_silent_for_the_same_name_in_two_departments() {
+        let table = TableBuilder::new()
+            .dept_project("党群工作办公室", "宣传经费", "146.00", "110.40", "67.00", "60.69")
+            .dept_project("社区建设办公室", "宣传经费", "10.00", "10.00", "10.00", "100.00")
+            .build();
+        assert!(findings_of(&table, "S002").is_empty());
+    }
+}

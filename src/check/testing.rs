@@ -1,0 +1,135 @@
+//! Test helpers: tables written as the sheet would show them, and the findings of one rule.
+
+use std::path::PathBuf;
+
+use crate::check::check_workbook;
+use crate::model::{CellRef, Columns, ExtraColumn, Field, Figure, ListRow, ListTable, RowKind, Unit, Workbook};
+use crate::read::text::{parse_figure_text, TextFigure};
+use crate::report::finding::Finding;
+use crate::settings::Settings;
+
+/// Builds a table laid out as A 序号 | B 实施部室 | C 项目名称 | D 年初 | E 调整后 | F 实际 | G 比例 | H… extras,
+/// header on row 1, data from row 2. Figures are written as text (`"266.47"`, `""`, `"—"`, `"约300"`).
+pub struct TableBuilder {
+    table: ListTable,
+    department: String,
+}
+
+impl TableBuilder {
+    pub fn new() -> TableBuilder {
+        TableBuilder::named("表1", "Sheet1")
+    }
+
+    pub fn named(title: &str, sheet: &str) -> TableBuilder {
+        let columns = Columns {
+            seq: Some(0),
+            department: Some(1),
+            project: Some(2),
+            budget_initial: Some(3),
+            budget_adjusted: Some(4),
+            actual: Some(5),
+            ratio: Some(6),
+        };
+        let table = ListTable {
+            sheet: sheet.into(),
+            index: 0,
+            title: Some(format!("{title}  测试表")),
+            header_rows: (0, 0),
+            columns,
+            extras: Vec::new(),
+            source_unit: Unit::TenThousandYuan,
+            rows: Vec::new(),
+        };
+        TableBuilder { table, department: "综合办公室".into() }
+    }
+
+    pub fn extra(mut self, name: &str) -> Self {
+        let col = 7 + self.table.extras.len() as u32;
+        self.table.extras.push(ExtraColumn { name: name.into(), header: name.into(), col });
+        self
+    }
+
+    pub fn project(self, name: &str, initial: &str, adjusted: &str, actual: &str, ratio: &str) -> Self {
+        let department = self.department.clone();
+        self.dept_project(&department, name, initial, adjusted, actual, ratio)
+    }
+
+    pub fn dept_project(mut self, dept: &str, name: &str, initial: &str, adjusted: &str, actual: &str, ratio: &str) -> Self {
+        self.department = dept.into();
+        self.push(RowKind::Project, Some(dept.into()), Some(name.into()), [initial, adjusted, actual, ratio], &[])
+    }
+
+    /// A project with values for the extra columns, in order.
+    pub fn project_with(mut self, name: &str, figures: [&str; 4], extras: &[&str]) -> Self {
+        let dept = self.department.clone();
+        self = self.push(RowKind::Project, Some(dept), Some(name.into()), figures, extras);
+        self
+    }
+
+    pub fn subtotal(self, initial: &str, adjusted: &str, actual: &str, ratio: &str) -> Self {
+        let dept = Some(self.department.clone());
+        self.push(RowKind::Subtotal, dept, None, [initial, adjusted, actual, ratio], &[])
+    }
+
+    pub fn total(self, initial: &str, adjusted: &str, actual: &str, ratio: &str) -> Self {
+        self.push(RowKind::Total, None, None, [initial, adjusted, actual, ratio], &[])
+    }
+
+    pub fn unit(mut self, unit: Unit) -> Self {
+        self.table.source_unit = unit;
+        self
+    }
+
+    fn push(mut self, kind: RowKind, dept: Option<String>, project: Option<String>, figures: [&str; 4], extras: &[&str]) -> Self {
+        let row = self.table.rows.len() as u32 + 1;
+        let field = |col: u32, text: &str| field_of(text, CellRef::new(row, col));
+        let [initial, adjusted, actual, ratio] = figures;
+        let mut extra_values: Vec<Option<String>> = extras.iter().map(|t| Some(t.to_string())).collect();
+        extra_values.resize(self.table.extras.len(), None);
+        self.table.rows.push(ListRow {
+            kind,
+            row,
+            seq: (kind == RowKind::Project).then(|| row.to_string()),
+            department: dept,
+            project,
+            project_cell: Some(CellRef::new(row, 2)),
+            budget_initial: field(3, initial),
+            budget_adjusted: field(4, adjusted),
+            actual: field(5, actual),
+            ratio: field(6, ratio),
+            extras: extra_values,
+        });
+        self
+    }
+
+    pub fn build(self) -> ListTable {
+        self.table
+    }
+}
+
+fn field_of(text: &str, cell: CellRef) -> Field {
+    match parse_figure_text(text) {
+        TextFigure::Blank => Field::Blank(cell),
+        TextFigure::Dash => Field::Value(Figure { value: Default::default(), decimals: None, cell, as_text: true }),
+        TextFigure::Number { value, decimals, .. } => Field::Value(Figure { value, decimals: Some(decimals), cell, as_text: false }),
+        TextFigure::NotANumber => Field::Invalid { cell, text: text.into() },
+    }
+}
+
+pub fn workbook_of(tables: Vec<ListTable>) -> Workbook {
+    let mut tables = tables;
+    for (index, table) in tables.iter_mut().enumerate() {
+        table.index = index;
+    }
+    let sheets = tables.iter().map(|t| t.sheet.clone()).collect();
+    Workbook { path: PathBuf::from("test.xlsx"), sheets, tables }
+}
+
+/// The findings of one rule, with every rule on and info shown.
+pub fn findings_of(table: &ListTable, rule: &str) -> Vec<Finding> {
+    findings_in(&workbook_of(vec![table.clone()]), rule, &Settings::default())
+}
+
+pub fn findings_in(workbook: &Workbook, rule: &str, settings: &Settings) -> Vec<Finding> {
+    check_workbook(workbook, settings).into_iter().filter(|f| f.rule == rule).collect()
+}

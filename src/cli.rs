@@ -1,0 +1,357 @@
+//! The command line, shared by the Rust binary and the `budgetlint` console script of the Python package.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check::catalog::{rule, Severity};
+use crate::error::{Error, Result};
+use crate::model::{Lang, Workbook};
+use crate::read::read_workbook_strict;
+use crate::report::text::{render_explain, render_report, render_rules, Style};
+use crate::report::{projects_table, Report, Tabular};
+use crate::settings::{FailOn, Settings};
+use crate::write::write_atomically;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "budgetlint",
+    version,
+    about = "检查绩效跟踪报表（附件1 项目支出绩效跟踪清单、表1…表N）：精确重算比例与合计，逐格指出矛盾。\nChecks performance-tracking workbooks: recomputes ratios and totals exactly and points at each contradiction."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// 读取附件1，输出规范化的项目数据 / read 附件1 tables into normalized rows
+    Extract {
+        /// 工作簿或文件夹 / workbooks or folders (.xlsx .xlsm .xls .ods)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// 输出文件，按扩展名选择格式 / output file; .csv, .json or .parquet
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+    },
+    /// 检查工作簿，报告每处不一致 / check workbooks and report each inconsistency
+    Check {
+        /// 工作簿或文件夹 / workbooks or folders
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// 何种级别的问题使退出码为 1 / which findings make the exit code 1
+        #[arg(long, value_enum)]
+        fail_on: Option<FailOnArg>,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+        /// 配置文件（默认读取当前目录的 budgetlint.toml）/ settings file
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// 显示提示级问题（如尾差）/ show info findings (rounding remainders and the like)
+        #[arg(long)]
+        show_info: bool,
+        /// 关闭规则，如 V004,E003 / switch rules off
+        #[arg(long, value_delimiter = ',')]
+        disable: Vec<String>,
+        /// 改变规则级别，如 E002=error / override a rule's severity
+        #[arg(long, value_name = "RULE=LEVEL")]
+        severity: Vec<String>,
+        /// 设置阈值，如 low_execution_percent=85 / set a threshold
+        #[arg(long, value_name = "NAME=VALUE")]
+        threshold: Vec<String>,
+        /// 把问题清单写入文件（.json .csv .parquet）/ write the findings to a file
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// 列出全部规则 / list the rule catalog
+    Rules {
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+    },
+    /// 解释一条规则并举例 / explain one rule with an example
+    Explain {
+        rule: String,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LangArg {
+    Zh,
+    En,
+}
+
+impl From<LangArg> for Lang {
+    fn from(lang: LangArg) -> Lang {
+        match lang {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FailOnArg {
+    Error,
+    Warning,
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(fail_on: FailOnArg) -> FailOn {
+        match fail_on {
+            FailOnArg::Error => FailOn::Error,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
+/// Runs the command line on `args` (program name first) and returns the exit code:
+/// 0 clean, 1 findings reached `--fail-on`, 2 a file could not be read or the arguments are wrong.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let lang = cli.lang();
+    match cli.command.run() {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{} {}", lang.pick("错误：", "error:"), error.message(lang));
+            2
+        }
+    }
+}
+
+impl Cli {
+    fn lang(&self) -> Lang {
+        match &self.command {
+            Command::Extract { lang, .. }
+            | Command::Check { lang, .. }
+            | Command::Rules { lang }
+            | Command::Explain { lang, .. } => lang.map(Lang::from).unwrap_or_default(),
+        }
+    }
+}
+
+impl Command {
+    fn run(self) -> Result<i32> {
+        match self {
+            Command::Extract { files, output, lang } => extract(&files, output.as_deref(), lang.map(Lang::from).unwrap_or_default()),
+            Command::Check { files, format, fail_on, lang, config, show_info, disable, severity, threshold, output } => {
+                let mut settings = Settings::load(config.as_deref())?;
+                apply_flags(&mut settings, Flags { fail_on, lang, show_info, disable, severity, threshold })?;
+                check(&files, format, output.as_deref(), settings)
+            }
+            Command::Rules { lang } => {
+                print!("{}", render_rules(lang.map(Lang::from).unwrap_or_default()));
+                Ok(0)
+            }
+            Command::Explain { rule: id, lang } => {
+                let lang = lang.map(Lang::from).unwrap_or_default();
+                let info = rule(&id).ok_or_else(|| Error::Usage(format!("未知规则 {id}（unknown rule）；budgetlint rules 列出全部规则")))?;
+                print!("{}", render_explain(info, lang));
+                Ok(0)
+            }
+        }
+    }
+}
+
+struct Flags {
+    fail_on: Option<FailOnArg>,
+    lang: Option<LangArg>,
+    show_info: bool,
+    disable: Vec<String>,
+    severity: Vec<String>,
+    threshold: Vec<String>,
+}
+
+/// CLI flags go over the settings file.
+fn apply_flags(settings: &mut Settings, flags: Flags) -> Result<()> {
+    if let Some(fail_on) = flags.fail_on {
+        settings.fail_on = fail_on.into();
+    }
+    if let Some(lang) = flags.lang {
+        settings.lang = lang.into();
+    }
+    settings.show_info |= flags.show_info;
+    for id in flags.disable.iter().filter(|id| !id.trim().is_empty()) {
+        settings.disable(id.trim()).map_err(Error::Usage)?;
+    }
+    for pair in &flags.severity {
+        let (id, level) = split_pair(pair, "--severity")?;
+        let level = Severity::parse(level).ok_or_else(|| Error::Usage(format!("--severity {pair}：级别应为 error、warning 或 info")))?;
+        settings.set_severity(id, level).map_err(Error::Usage)?;
+    }
+    for pair in &flags.threshold {
+        let (name, value) = split_pair(pair, "--threshold")?;
+        settings.set_threshold(name, value).map_err(Error::Usage)?;
+    }
+    Ok(())
+}
+
+fn split_pair<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
+    pair.split_once('=')
+        .map(|(a, b)| (a.trim(), b.trim()))
+        .ok_or_else(|| Error::Usage(format!("{flag} {pair}：应写成 名称=值（NAME=VALUE）")))
+}
+
+const SPREADSHEET_EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
+
+/// Files as given, folders replaced by the workbooks inside them (recursively, sorted);
+/// Excel lock files and budgetlint's own `.checked.xlsx` outputs are skipped.
+pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            collect_workbooks(path, &mut found);
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out
+}
+
+fn collect_workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("~$") || name.starts_with('.') || name.contains(".checked.") {
+            continue;
+        }
+        if path.is_dir() {
+            collect_workbooks(&path, out);
+        } else if path.extension().is_some_and(|e| SPREADSHEET_EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str())) {
+            out.push(path);
+        }
+    }
+}
+
+fn extract(files: &[PathBuf], output: Option<&Path>, lang: Lang) -> Result<i32> {
+    let inputs = expand_inputs(files);
+    let mut workbooks: Vec<Workbook> = Vec::new();
+    let mut failed = false;
+    for path in &inputs {
+        match read_workbook_strict(path) {
+            Ok(workbook) => workbooks.push(workbook),
+            Err(error) => {
+                failed = true;
+                eprintln!("{} {}", lang.pick("错误：", "error:"), error.message(lang));
+            }
+        }
+    }
+    let refs: Vec<&Workbook> = workbooks.iter().collect();
+    let table = projects_table(&refs, true);
+    match output {
+        Some(path) => write_table(&table, path, &inputs)?,
+        None if !refs.is_empty() => print_table(&table),
+        None => {}
+    }
+    Ok(if failed { 2 } else { 0 })
+}
+
+/// Writes a table by the output's extension.
+fn write_table(table: &Tabular, path: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "csv" => write_atomically(path, inputs, |w| table.write_csv(w).map_err(|e| e.to_string())),
+        "json" => write_atomically(path, inputs, |w| {
+            serde_json::to_writer_pretty(&mut *w, &table.to_json_value()).map_err(|e| e.to_string())?;
+            w.write_all(b"\n").map_err(|e| e.to_string())
+        }),
+        "parquet" => write_atomically(path, inputs, |w| table.write_parquet(w).map_err(|e| e.to_string())),
+        _ => Err(Error::Usage(format!("{}：输出文件扩展名应为 .csv、.json 或 .parquet", path.display()))),
+    }
+}
+
+/// The normalized rows on a terminal: the columns a person reads, the rest via `-o`.
+fn print_table(table: &Tabular) {
+    const SHOWN: [&str; 9] = ["sheet", "row", "kind", "department", "project", "budget_initial", "budget_adjusted", "actual", "ratio"];
+    let mut compact = Tabular::default();
+    for name in SHOWN {
+        if let Some(values) = table.column(name) {
+            compact.push(name, values.clone());
+        }
+    }
+    match compact.to_polars() {
+        Ok(frame) => {
+            set_terminal_format_defaults();
+            println!("{frame}");
+            println!("共 {} 行；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet", table.height());
+        }
+        Err(e) => eprintln!("{e}"),
+    }
+}
+
+/// polars reads its table width and row limit from the environment; the user's own settings win.
+fn set_terminal_format_defaults() {
+    for (key, value) in [("POLARS_FMT_MAX_ROWS", "40"), ("POLARS_FMT_MAX_COLS", "12"), ("POLARS_FMT_STR_LEN", "40")] {
+        if std::env::var_os(key).is_none() {
+            std::env::set_var(key, value);
+        }
+    }
+}
+
+fn check(files: &[PathBuf], format: Format, output: Option<&Path>, settings: Settings) -> Result<i32> {
+    let inputs = expand_inputs(files);
+    if inputs.is_empty() {
+        return Err(Error::Usage("没有找到要检查的工作簿（.xlsx .xlsm .xls .ods）".into()));
+    }
+    let show_progress = inputs.len() > 1 && std::io::stderr().is_terminal();
+    let report = Report::check_paths(&inputs, settings, |done, total, path| {
+        if show_progress {
+            eprint!("\r\x1b[2K[{done}/{total}] {}", path.display());
+            if done == total {
+                eprintln!();
+            }
+        }
+    });
+    match format {
+        Format::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print!("{}", render_report(&report, Style { colour }));
+        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()),
+        Format::Csv => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = report.findings_table().write_csv(&mut stdout);
+        }
+    }
+    if let Some(path) = output {
+        write_table(&report.findings_table(), path, &inputs)?;
+    }
+    if format != Format::Text {
+        for (path, error) in report.failures() {
+            eprintln!("{} {}: {}", report.settings.lang.pick("错误：", "error:"), path.display(), error.message(report.settings.lang));
+        }
+    }
+    Ok(report.exit_code())
+}
+

@@ -1,0 +1,21 @@
+//! budgetlint reads the workbooks Chinese budget units submit with their performance-tracking
+//! reports (绩效跟踪 附件1, report tables 表1…表N), recomputes every aggregate exactly under the
+//! rounding model of the figures as shown, and reports each inconsistency where it is.
+//!
+//! Data flows one way: [`read`] (grid → tables → typed rows) → [`model`] → [`check`] → [`report`] → [`write`].
+//! The command line ([`cli`]) and the Python module are thin layers over these functions.
+
+pub mod check;
+pub mod cli;
+mod error;
+pub mod model;
+pub mod read;
+pub mod report;
+pub mod settings;
+pub mod write;
+
+pub use crate::error::{Error, Result};
+pub use crate::model::{
+    Amount, CellRef, Columns, ExtraColumn, Field, Figure, Lang, ListRow, ListTable, RowKind, Unit, Workbook,
+};
+pub use crate::read::{read_workbook, read_workbook_strict};

@@ -1,0 +1,316 @@
+//! The typed model every front end and rule works on: exact figures that remember where they came from.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+
+/// Message language. Chinese is the default: the users are Chinese analysts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Picks the Chinese or the English text.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// A cell position, 0-based inside; shown in A1 style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellRef {
+    pub row: u32,
+    pub col: u32,
+}
+
+impl CellRef {
+    pub fn new(row: u32, col: u32) -> Self {
+        CellRef { row, col }
+    }
+
+    /// The column letters: 0 → A, 25 → Z, 26 → AA.
+    pub fn column_letters(col: u32) -> String {
+        let mut letters = Vec::new();
+        let mut n = col + 1;
+        while n > 0 {
+            let rem = (n - 1) % 26;
+            letters.push(b'A' + rem as u8);
+            n = (n - 1) / 26;
+        }
+        letters.reverse();
+        String::from_utf8(letters).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for CellRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", CellRef::column_letters(self.col), self.row + 1)
+    }
+}
+
+impl Serialize for CellRef {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A number as the user sees it: its exact value and the decimals it is shown with.
+///
+/// The shown decimals decide the rounding interval (FORMATS.md §4): 19.98 shown with 2 decimals
+/// stands for any true value in [19.975, 19.985).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figure {
+    pub value: Decimal,
+    /// Decimals shown; `None` for an exact figure (a dash written for zero).
+    pub decimals: Option<u32>,
+    pub cell: CellRef,
+    /// Written as text rather than stored as a number.
+    pub as_text: bool,
+}
+
+/// One figure slot of a row, as found in the sheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// The table has no such column.
+    Absent,
+    /// The cell is empty.
+    Blank(CellRef),
+    /// A number (a dash `—`/`-` is an exact zero).
+    Value(Figure),
+    /// Something that is not a number: `约300`, `#DIV/0!`.
+    Invalid { cell: CellRef, text: String },
+}
+
+impl Field {
+    pub fn figure(&self) -> Option<&Figure> {
+        match self {
+            Field::Value(figure) => Some(figure),
+            _ => None,
+        }
+    }
+
+    pub fn value(&self) -> Option<Decimal> {
+        self.figure().map(|f| f.value)
+    }
+
+    pub fn cell(&self) -> Option<CellRef> {
+        match self {
+            Field::Absent => None,
+            Field::Blank(cell) | Field::Invalid { cell, .. } => Some(*cell),
+            Field::Value(figure) => Some(figure.cell),
+        }
+    }
+}
+
+/// What a table row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowKind {
+    Project,
+    /// 小计: the sum of one department's rows.
+    Subtotal,
+    /// 合计 / 总计: the sum of all project rows.
+    Total,
+}
+
+impl RowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowKind::Project => "project",
+            RowKind::Subtotal => "subtotal",
+            RowKind::Total => "total",
+        }
+    }
+}
+
+/// The figure columns of a project list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Amount {
+    BudgetInitial,
+    BudgetAdjusted,
+    Actual,
+}
+
+impl Amount {
+    pub const ALL: [Amount; 3] = [Amount::BudgetInitial, Amount::BudgetAdjusted, Amount::Actual];
+
+    pub fn column_name(self) -> &'static str {
+        match self {
+            Amount::BudgetInitial => "budget_initial",
+            Amount::BudgetAdjusted => "budget_adjusted",
+            Amount::Actual => "actual",
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Amount::BudgetInitial => lang.pick("年初预算金额", "initial budget"),
+            Amount::BudgetAdjusted => lang.pick("调整后预算金额", "adjusted budget"),
+            Amount::Actual => lang.pick("实际支出金额", "actual spending"),
+        }
+    }
+}
+
+/// One row of a 附件1 table (a project, a 小计 or the 合计).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRow {
+    pub kind: RowKind,
+    /// 0-based sheet row.
+    pub row: u32,
+    pub seq: Option<String>,
+    pub department: Option<String>,
+    pub project: Option<String>,
+    pub project_cell: Option<CellRef>,
+    pub budget_initial: Field,
+    pub budget_adjusted: Field,
+    pub actual: Field,
+    /// In percent units: 98.96 for 98.96 %.
+    pub ratio: Field,
+    /// Values of the table's extra columns, in the order of [`ListTable::extras`].
+    pub extras: Vec<Option<String>>,
+}
+
+impl ListRow {
+    pub fn amount(&self, amount: Amount) -> &Field {
+        match amount {
+            Amount::BudgetInitial => &self.budget_initial,
+            Amount::BudgetAdjusted => &self.budget_adjusted,
+            Amount::Actual => &self.actual,
+        }
+    }
+
+    /// The text of an extra column (e.g. `deviation_reason`), when the table has it and it is filled.
+    pub fn extra<'a>(&'a self, table: &ListTable, name: &str) -> Option<&'a str> {
+        let index = table.extras.iter().position(|e| e.name == name)?;
+        self.extras.get(index)?.as_deref().filter(|text| !text.trim().is_empty())
+    }
+
+    /// A readable label for messages: the project name, or the row kind.
+    pub fn label(&self, lang: Lang) -> String {
+        match self.kind {
+            RowKind::Project => self.project.clone().unwrap_or_else(|| lang.pick("（无名称项目）", "(unnamed project)").into()),
+            RowKind::Subtotal => format!(
+                "{}{}",
+                self.department.as_deref().unwrap_or(""),
+                lang.pick("小计", " subtotal")
+            ),
+            RowKind::Total => lang.pick("合计", "total").into(),
+        }
+    }
+}
+
+/// The unit the amounts of a table are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Unit {
+    #[default]
+    #[serde(rename = "万元")]
+    TenThousandYuan,
+    #[serde(rename = "元")]
+    Yuan,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::TenThousandYuan => "万元",
+            Unit::Yuan => "元",
+        }
+    }
+}
+
+/// A column the reader did not recognise as a figure, kept with its header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraColumn {
+    /// English snake_case for the known ones (`deviation_reason`), else the header text.
+    pub name: String,
+    pub header: String,
+    pub col: u32,
+}
+
+/// Where each recognised column sits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub seq: Option<u32>,
+    pub department: Option<u32>,
+    pub project: Option<u32>,
+    pub budget_initial: Option<u32>,
+    pub budget_adjusted: Option<u32>,
+    pub actual: Option<u32>,
+    pub ratio: Option<u32>,
+}
+
+impl Columns {
+    pub fn amount(&self, amount: Amount) -> Option<u32> {
+        match amount {
+            Amount::BudgetInitial => self.budget_initial,
+            Amount::BudgetAdjusted => self.budget_adjusted,
+            Amount::Actual => self.actual,
+        }
+    }
+}
+
+/// One 附件1-shaped table found on a sheet (a 附件1 list, or one of a report's 表1…表N).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListTable {
+    pub sheet: String,
+    /// 0-based index of the table within the workbook.
+    pub index: usize,
+    /// The title line above the header, e.g. `表6  平安建设办公室重点跟踪项目全年预算执行情况表`.
+    pub title: Option<String>,
+    /// 0-based sheet rows of the header (first and last; equal for a one-row header).
+    pub header_rows: (u32, u32),
+    pub columns: Columns,
+    pub extras: Vec<ExtraColumn>,
+    /// The unit the sheet states; figures in the model are always in 万元.
+    pub source_unit: Unit,
+    pub rows: Vec<ListRow>,
+}
+
+impl ListTable {
+    pub fn projects(&self) -> impl Iterator<Item = &ListRow> {
+        self.rows.iter().filter(|r| r.kind == RowKind::Project)
+    }
+
+    /// A short name for messages: the 表N number of the title, else the sheet.
+    pub fn label(&self) -> String {
+        match &self.title {
+            Some(title) => title.split_whitespace().next().unwrap_or(title).to_string(),
+            None => self.sheet.clone(),
+        }
+    }
+
+    pub fn has_extra(&self, name: &str) -> bool {
+        self.extras.iter().any(|e| e.name == name)
+    }
+}
+
+/// A read workbook: its tables, plus the sheets that held none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workbook {
+    pub path: PathBuf,
+    pub sheets: Vec<String>,
+    pub tables: Vec<ListTable>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a1_names_cross_the_alphabet() {
+        assert_eq!(CellRef::new(0, 0).to_string(), "A1");
+        assert_eq!(CellRef::new(4, 25).to_string(), "Z5");
+        assert_eq!(CellRef::new(9, 26).to_string(), "AA10");
+        assert_eq!(CellRef::new(0, 701).to_string(), "ZZ1");
+        assert_eq!(CellRef::new(0, 702).to_string(), "AAA1");
+    }
+}

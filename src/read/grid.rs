@@ -1,0 +1,372 @@
+//! A sheet as a grid of values with the shown number format and merged ranges, whatever the file format.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use calamine::{open_workbook_auto, Data, DataRef, Dimensions, Reader, Sheets, Xlsx};
+
+use crate::error::{Error, Result};
+
+/// A cell's value as stored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    #[default]
+    Empty,
+    Number(f64),
+    Text(String),
+    Bool(bool),
+    /// An error value such as `#DIV/0!`.
+    Error(String),
+    /// A date or time (its display is irrelevant to figures, which it never is).
+    Date(String),
+}
+
+impl Value {
+    /// Text for labels and kept columns: numbers in their shortest form.
+    pub fn display(&self) -> Option<String> {
+        match self {
+            Value::Empty => None,
+            Value::Number(n) => Some(format!("{n}")),
+            Value::Text(t) => Some(t.clone()),
+            Value::Bool(b) => Some(if *b { "TRUE" } else { "FALSE" }.to_string()),
+            Value::Error(e) | Value::Date(e) => Some(e.clone()),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::Empty => true,
+            Value::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// What a number format shows: how many decimals, and whether it multiplies by 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberFormat {
+    pub decimals: u32,
+    pub percent: bool,
+}
+
+impl NumberFormat {
+    /// Reads an Excel format code; `None` for General (the shown decimals then follow the value).
+    pub fn parse(code: &str) -> Option<NumberFormat> {
+        let section = first_section(code);
+        if section.eq_ignore_ascii_case("general") || section.is_empty() || section == "@" {
+            return None;
+        }
+        let literal_free = strip_literals(section);
+        let decimals = literal_free
+            .split_once('.')
+            .map_or(0, |(_, after)| after.chars().take_while(|c| matches!(c, '0' | '#' | '?')).count() as u32);
+        Some(NumberFormat { decimals, percent: literal_free.contains('%') })
+    }
+}
+
+fn first_section(code: &str) -> &str {
+    code.split(';').next().unwrap_or("").trim()
+}
+
+/// Drops quoted text, escaped characters and bracketed colour/locale codes from a format section.
+fn strip_literals(section: &str) -> String {
+    let mut out = String::with_capacity(section.len());
+    let mut chars = section.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                for q in chars.by_ref() {
+                    if q == '"' {
+                        break;
+                    }
+                }
+            }
+            '[' => {
+                for q in chars.by_ref() {
+                    if q == ']' {
+                        break;
+                    }
+                }
+            }
+            '\\' | '_' | '*' => {
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// One cell: value and (for formats that expose it) its number format.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GridCell {
+    pub value: Value,
+    pub format: Option<NumberFormat>,
+}
+
+/// A merged range, inclusive, 0-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Merge {
+    pub first_row: u32,
+    pub first_col: u32,
+    pub last_row: u32,
+    pub last_col: u32,
+}
+
+/// A sheet as read.
+#[derive(Debug, Clone, Default)]
+pub struct Grid {
+    pub name: String,
+    rows: Vec<Vec<GridCell>>,
+    merges: Vec<Merge>,
+    /// For every cell covered by a merge (but not its anchor), the merge's index.
+    covered: HashMap<(u32, u32), usize>,
+}
+
+static EMPTY_CELL: GridCell = GridCell { value: Value::Empty, format: None };
+
+impl Grid {
+    pub fn new(name: impl Into<String>, rows: Vec<Vec<GridCell>>, merges: Vec<Merge>) -> Grid {
+        let mut covered = HashMap::new();
+        for (index, m) in merges.iter().enumerate() {
+            for row in m.first_row..=m.last_row {
+                for col in m.first_col..=m.last_col {
+                    if (row, col) != (m.first_row, m.first_col) {
+                        covered.insert((row, col), index);
+                    }
+                }
+            }
+        }
+        Grid { name: name.into(), rows, merges, covered }
+    }
+
+    /// Builds a grid from plain values; handy for tests and generated input.
+    pub fn from_values(name: &str, rows: Vec<Vec<Value>>) -> Grid {
+        let rows = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|value| GridCell { value, format: None }).collect())
+            .collect();
+        Grid::new(name, rows, Vec::new())
+    }
+
+    pub fn height(&self) -> u32 {
+        self.rows.len() as u32
+    }
+
+    pub fn width(&self, row: u32) -> u32 {
+        self.rows.get(row as usize).map_or(0, |r| r.len() as u32)
+    }
+
+    pub fn max_width(&self) -> u32 {
+        self.rows.iter().map(|r| r.len() as u32).max().unwrap_or(0)
+    }
+
+    /// The cell as stored (a covered cell of a merge is empty).
+    pub fn cell(&self, row: u32, col: u32) -> &GridCell {
+        self.rows.get(row as usize).and_then(|r| r.get(col as usize)).unwrap_or(&EMPTY_CELL)
+    }
+
+    /// The merge a cell belongs to, anchor included.
+    pub fn merge_at(&self, row: u32, col: u32) -> Option<&Merge> {
+        if let Some(index) = self.covered.get(&(row, col)) {
+            return self.merges.get(*index);
+        }
+        self.merges.iter().find(|m| m.first_row == row && m.first_col == col)
+    }
+
+    /// The cell as the user sees it: a covered cell shows its merge's anchor.
+    pub fn visible(&self, row: u32, col: u32) -> &GridCell {
+        match self.covered.get(&(row, col)).and_then(|i| self.merges.get(*i)) {
+            Some(m) => self.cell(m.first_row, m.first_col),
+            None => self.cell(row, col),
+        }
+    }
+
+    /// Whether the cell is covered by a merge that starts in an earlier row (merged down into it).
+    pub fn is_merged_from_above(&self, row: u32, col: u32) -> bool {
+        self.covered.get(&(row, col)).and_then(|i| self.merges.get(*i)).is_some_and(|m| m.first_row < row)
+    }
+
+    pub fn merges(&self) -> &[Merge] {
+        &self.merges
+    }
+
+    pub fn is_row_empty(&self, row: u32) -> bool {
+        self.rows.get(row as usize).is_none_or(|r| r.iter().all(|c| c.value.is_empty()))
+    }
+}
+
+/// Opens a workbook and reads every sheet as a grid.
+pub fn read_grids(path: &Path) -> Result<Vec<Grid>> {
+    if !path.is_file() {
+        return Err(Error::FileNotFound { path: path.to_path_buf() });
+    }
+    let workbook = open_workbook_auto(path).map_err(|e| open_error(path, e))?;
+    let grids = match workbook {
+        Sheets::Xlsx(xlsx) => read_xlsx(path, xlsx)?,
+        Sheets::Xls(mut xls) => {
+            let names = xls.sheet_names();
+            let mut grids = Vec::with_capacity(names.len());
+            for name in names {
+                let range = xls.worksheet_range(&name).map_err(|e| sheet_error(path, &name, e))?;
+                let merges = xls.merge_cells_by_sheet_name(&name).unwrap_or_default();
+                grids.push(grid_from_range(&name, &range, &merges));
+            }
+            grids
+        }
+        other => read_plain(path, other)?,
+    };
+    if grids.iter().all(|g| g.height() == 0) {
+        return Err(Error::EmptyWorkbook { path: path.to_path_buf() });
+    }
+    Ok(grids)
+}
+
+fn open_error(path: &Path, error: calamine::Error) -> Error {
+    let password = matches!(
+        error,
+        calamine::Error::Xlsx(calamine::XlsxError::Password)
+            | calamine::Error::Xls(calamine::XlsError::Password)
+            | calamine::Error::Ods(calamine::OdsError::Password)
+    ) || error.to_string().to_lowercase().contains("password");
+    if password {
+        Error::PasswordProtected { path: path.to_path_buf() }
+    } else {
+        Error::NotASpreadsheet { path: path.to_path_buf(), detail: error.to_string() }
+    }
+}
+
+fn sheet_error(path: &Path, sheet: &str, error: impl std::fmt::Display) -> Error {
+    Error::UnreadableSheet { path: path.to_path_buf(), sheet: sheet.to_string(), detail: error.to_string() }
+}
+
+/// .ods (and .xlsb): values only; no number formats or merges are exposed for them.
+fn read_plain(path: &Path, mut workbook: Sheets<BufReader<File>>) -> Result<Vec<Grid>> {
+    let names = workbook.sheet_names();
+    let mut grids = Vec::with_capacity(names.len());
+    for name in names {
+        let range = workbook.worksheet_range(&name).map_err(|e| sheet_error(path, &name, e))?;
+        grids.push(grid_from_range(&name, &range, &[]));
+    }
+    Ok(grids)
+}
+
+fn grid_from_range(name: &str, range: &calamine::Range<Data>, merges: &[Dimensions]) -> Grid {
+    let mut rows: Vec<Vec<GridCell>> = Vec::new();
+    if let (Some((row0, col0)), Some(_)) = (range.start(), range.end()) {
+        rows.resize(row0 as usize + range.height(), Vec::new());
+        for (r, data_row) in range.rows().enumerate() {
+            let target = &mut rows[row0 as usize + r];
+            target.resize(col0 as usize, GridCell::default());
+            target.extend(data_row.iter().map(|d| GridCell { value: value_of(d), format: None }));
+        }
+    }
+    Grid::new(name, rows, merges.iter().map(merge_of).collect())
+}
+
+fn merge_of(d: &Dimensions) -> Merge {
+    Merge { first_row: d.start.0, first_col: d.start.1, last_row: d.end.0, last_col: d.end.1 }
+}
+
+fn value_of(data: &Data) -> Value {
+    match data {
+        Data::Empty => Value::Empty,
+        Data::Int(i) => Value::Number(*i as f64),
+        Data::Float(f) => Value::Number(*f),
+        Data::String(s) => Value::Text(s.clone()),
+        Data::Bool(b) => Value::Bool(*b),
+        Data::Error(e) => Value::Error(e.to_string()),
+        Data::DateTime(d) => Value::Date(d.to_string()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Date(s.clone()),
+    }
+}
+
+fn value_of_ref(data: DataRef<'_>) -> Value {
+    match data {
+        DataRef::Empty => Value::Empty,
+        DataRef::Int(i) => Value::Number(i as f64),
+        DataRef::Float(f) => Value::Number(f),
+        DataRef::String(s) => Value::Text(s),
+        DataRef::SharedString(s) => Value::Text(s.to_string()),
+        DataRef::Bool(b) => Value::Bool(b),
+        DataRef::Error(e) => Value::Error(e.to_string()),
+        DataRef::DateTime(d) => Value::Date(d.to_string()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Date(s),
+    }
+}
+
+/// .xlsx/.xlsm: values and number formats in one pass over each sheet's XML.
+fn read_xlsx(path: &Path, mut xlsx: Xlsx<BufReader<File>>) -> Result<Vec<Grid>> {
+    let names = xlsx.sheet_names();
+    let mut grids = Vec::with_capacity(names.len());
+    for name in names {
+        let rows = read_xlsx_cells(&mut xlsx, &name).map_err(|e| sheet_error(path, &name, e))?;
+        let merges = xlsx.merge_cells_by_sheet_name(&name).map_err(|e| sheet_error(path, &name, e))?;
+        grids.push(Grid::new(&name, rows, merges.iter().map(merge_of).collect()));
+    }
+    Ok(grids)
+}
+
+fn read_xlsx_cells(
+    xlsx: &mut Xlsx<BufReader<File>>,
+    name: &str,
+) -> Result<Vec<Vec<GridCell>>, calamine::XlsxError> {
+    let mut reader = xlsx.worksheet_cells_reader(name)?;
+    let mut formats: HashMap<usize, Option<NumberFormat>> = HashMap::new();
+    let mut rows: Vec<Vec<GridCell>> = Vec::new();
+    while let Some((cell, style_id)) = reader.next_cell_with_style_id()? {
+        let (row, col) = cell.get_position();
+        let value = value_of_ref(cell.get_value().clone());
+        if value == Value::Empty {
+            continue;
+        }
+        let format = *formats.entry(style_id).or_insert_with(|| {
+            reader
+                .styles()
+                .get(style_id)
+                .and_then(|s| s.number_format.as_ref())
+                .and_then(|f| NumberFormat::parse(&f.format_code))
+        });
+        if rows.len() <= row as usize {
+            rows.resize(row as usize + 1, Vec::new());
+        }
+        let target = &mut rows[row as usize];
+        if target.len() <= col as usize {
+            target.resize(col as usize + 1, GridCell::default());
+        }
+        target[col as usize] = GridCell { value, format };
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats_tell_decimals_and_percent() {
+        let parse = |code| NumberFormat::parse(code);
+        assert_eq!(parse("General"), None);
+        assert_eq!(parse("0.00%"), Some(NumberFormat { decimals: 2, percent: true }));
+        assert_eq!(parse("#,##0.00"), Some(NumberFormat { decimals: 2, percent: false }));
+        assert_eq!(parse("#,##0.00_ ;[Red]\\-#,##0.00\\ "), Some(NumberFormat { decimals: 2, percent: false }));
+        assert_eq!(parse("0"), Some(NumberFormat { decimals: 0, percent: false }));
+        assert_eq!(parse("0.0\"万元\""), Some(NumberFormat { decimals: 1, percent: false }));
+        assert_eq!(parse("\"%\"0.00"), Some(NumberFormat { decimals: 2, percent: false }));
+    }
+
+    #[test]
+    fn covered_cells_show_their_anchor() {
+        let mut grid = Grid::from_values(
+            "s",
+            vec![vec![Value::Text("综合办公室".into())], vec![Value::Empty], vec![Value::Empty]],
+        );
+        grid = Grid::new("s", grid.rows, vec![Merge { first_row: 0, first_col: 0, last_row: 1, last_col: 0 }]);
+        assert_eq!(grid.visible(1, 0).value, Value::Text("综合办公室".into()));
+        assert!(grid.is_merged_from_above(1, 0));
+        assert!(!grid.is_merged_from_above(0, 0));
+        assert_eq!(grid.visible(2, 0).value, Value::Empty);
+    }
+}

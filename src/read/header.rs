@@ -1,0 +1,323 @@
+//! Finding a 附件1 header on a sheet: column synonyms, two-row headers with merged group cells.
+
+use crate::model::{Columns, ExtraColumn, Unit};
+use crate::read::grid::Grid;
+use crate::read::text::squash;
+
+/// What a header cell announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Seq,
+    Department,
+    Project,
+    BudgetInitial,
+    BudgetAdjusted,
+    Actual,
+    Ratio,
+}
+
+const SYNONYMS: &[(Role, &[&str])] = &[
+    (Role::Seq, &["序号", "编号"]),
+    (
+        Role::Department,
+        &["实施部室", "实施部门", "责任部室", "责任部门", "科室", "实施科室", "部室", "部门", "处室", "业务科室"],
+    ),
+    (Role::Project, &["项目名称", "名称"]),
+    (
+        Role::BudgetInitial,
+        &["年初预算金额", "年初预算数", "年初预算", "年初批复预算", "年初预算资金", "年初批复数"],
+    ),
+    (
+        Role::BudgetAdjusted,
+        &["调整后预算金额", "调整后预算数", "调整后预算", "全年预算数", "全年预算", "预算调整数", "调整预算数"],
+    ),
+    (Role::Actual, &["实际支出金额", "实际支出数", "实际支出", "执行数", "支出金额", "支出数", "实际执行数"]),
+    (
+        Role::Ratio,
+        &[
+            "预算支出比例", "预算执行率", "执行率", "预算完成比例", "支出进度", "预算执行进度", "完成比例",
+            "支出比例", "预算支出比率", "执行进度",
+        ],
+    ),
+];
+
+/// Known extra columns get English names; others keep their header text.
+const EXTRA_NAMES: &[(&str, &[&str])] = &[
+    ("category", &["项目类别", "项目类型"]),
+    ("target_status", &["绩效目标完成情况", "绩效目标实现情况"]),
+    ("deviates_from_target", &["是否偏离绩效目标", "是否偏离"]),
+    ("deviation_reason", &["偏差原因", "偏差原因分析", "偏离原因"]),
+    ("remarks", &["备注"]),
+];
+
+/// A header cell's text without spaces, units in brackets and the leading 项目 (项目年初预算金额 = 年初预算金额).
+struct HeaderText {
+    text: String,
+    unit: Option<Unit>,
+}
+
+fn header_text(raw: &str) -> HeaderText {
+    let squashed = squash(raw);
+    let mut text = String::with_capacity(squashed.len());
+    let mut unit = None;
+    let mut bracket = String::new();
+    let mut depth = 0;
+    for c in squashed.chars() {
+        match c {
+            '(' | '【' | '[' => depth += 1,
+            ')' | '】' | ']' if depth > 0 => {
+                depth -= 1;
+                unit = unit.or_else(|| unit_named(&bracket));
+                bracket.clear();
+            }
+            _ if depth > 0 => bracket.push(c),
+            _ => text.push(c),
+        }
+    }
+    HeaderText { text, unit }
+}
+
+/// `万元` or `元` when the text names a unit.
+pub fn unit_named(text: &str) -> Option<Unit> {
+    if text.contains("万元") {
+        Some(Unit::TenThousandYuan)
+    } else if text.contains('元') {
+        Some(Unit::Yuan)
+    } else {
+        None
+    }
+}
+
+pub fn role_of(raw: &str) -> Option<Role> {
+    let text = header_text(raw).text;
+    let unprefixed = text.strip_prefix("项目").filter(|rest| !rest.is_empty());
+    SYNONYMS.iter().find_map(|(role, names)| {
+        names.iter().any(|n| *n == text || Some(*n) == unprefixed).then_some(*role)
+    })
+}
+
+fn extra_name(header: &str) -> String {
+    let text = header_text(header).text;
+    EXTRA_NAMES
+        .iter()
+        .find(|(_, names)| names.contains(&text.as_str()))
+        .map_or(text, |(name, _)| name.to_string())
+}
+
+/// A recognised header: where it is and what each column holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub first_row: u32,
+    pub last_row: u32,
+    pub columns: Columns,
+    pub extras: Vec<ExtraColumn>,
+    /// A unit named inside a figure header, e.g. `年初预算数（元）`.
+    pub unit: Option<Unit>,
+}
+
+impl Header {
+    fn core_roles(&self) -> usize {
+        let c = &self.columns;
+        [c.project, c.budget_initial, c.budget_adjusted, c.actual, c.ratio].iter().filter(|x| x.is_some()).count()
+    }
+
+    fn is_complete(&self) -> bool {
+        let c = &self.columns;
+        c.project.is_some() && (c.budget_adjusted.is_some() || c.actual.is_some()) && self.core_roles() >= 3
+    }
+
+    pub fn label_columns(&self) -> Vec<u32> {
+        let c = &self.columns;
+        let first_figure = [c.budget_initial, c.budget_adjusted, c.actual, c.ratio].into_iter().flatten().min();
+        let mut cols: Vec<u32> = [c.seq, c.department, c.project].into_iter().flatten().collect();
+        if let Some(first) = first_figure {
+            cols.extend(0..first);
+        }
+        cols.sort_unstable();
+        cols.dedup();
+        cols
+    }
+}
+
+/// The header starting at `row`, if the row (alone or with the row below) is one.
+pub fn header_at(grid: &Grid, row: u32) -> Option<Header> {
+    let texts_top = header_row_texts(grid, row);
+    if texts_top.iter().all(|t| t.is_none()) {
+        return None;
+    }
+    let single = build_header(row, row, texts_top.iter().map(|t| vec![t.clone()]).collect());
+    let double = two_row_texts(grid, row, &texts_top).map(|candidates| build_header(row, row + 1, candidates));
+    match (single.is_complete(), double) {
+        (_, Some(double)) if double.is_complete() && double.core_roles() > single.core_roles() => Some(double),
+        (true, _) => Some(single),
+        _ => None,
+    }
+}
+
+/// Texts of a header row; numbers disqualify it (a data row is never a header).
+fn header_row_texts(grid: &Grid, row: u32) -> Vec<Option<String>> {
+    (0..grid.width(row).max(merged_width(grid, row)))
+        .map(|col| grid.visible(row, col).value.display().filter(|t| !t.trim().is_empty()))
+        .collect()
+}
+
+fn merged_width(grid: &Grid, row: u32) -> u32 {
+    grid.merges().iter().filter(|m| m.first_row <= row && row <= m.last_row).map(|m| m.last_col + 1).max().unwrap_or(0)
+}
+
+/// For a two-row header: each column's candidate texts, best first (the sub-cell, sub+group, group+sub, group).
+fn two_row_texts(grid: &Grid, row: u32, top: &[Option<String>]) -> Option<Vec<Vec<Option<String>>>> {
+    let below = row + 1;
+    if below >= grid.height() {
+        return None;
+    }
+    let width = (top.len() as u32).max(grid.width(below));
+    let mut group: Option<String> = None;
+    let mut any_sub = false;
+    let mut columns = Vec::with_capacity(width as usize);
+    for col in 0..width {
+        let own_top = top.get(col as usize).cloned().flatten();
+        if own_top.is_some() {
+            group = own_top.clone();
+        }
+        let sub = if grid.is_merged_from_above(below, col) {
+            None
+        } else {
+            grid.cell(below, col).value.display().filter(|t| !t.trim().is_empty())
+        };
+        let Some(sub) = sub else {
+            columns.push(vec![own_top]);
+            continue;
+        };
+        if matches!(grid.cell(below, col).value, crate::read::grid::Value::Number(_)) {
+            return None;
+        }
+        any_sub = true;
+        let group_text = own_top.or_else(|| group.clone()).unwrap_or_default();
+        columns.push(vec![
+            Some(sub.clone()),
+            Some(format!("{sub}{group_text}")),
+            Some(format!("{group_text}{sub}")),
+            Some(group_text),
+        ]);
+    }
+    any_sub.then_some(columns)
+}
+
+fn build_header(first_row: u32, last_row: u32, candidates: Vec<Vec<Option<String>>>) -> Header {
+    let mut header = Header { first_row, last_row, columns: Columns::default(), extras: Vec::new(), unit: None };
+    for (col, texts) in candidates.iter().enumerate() {
+        let col = col as u32;
+        let texts: Vec<&String> = texts.iter().flatten().filter(|t| !t.is_empty()).collect();
+        let Some(first) = texts.first() else { continue };
+        let role = texts.iter().find_map(|t| role_of(t));
+        let assigned = role.is_some_and(|role| assign(&mut header.columns, role, col));
+        if assigned {
+            header.unit = header.unit.or_else(|| texts.iter().find_map(|t| header_text(t).unit));
+        } else {
+            header.extras.push(ExtraColumn { name: extra_name(first), header: squash(first), col });
+        }
+    }
+    header
+}
+
+/// Puts `col` in the role's slot unless an earlier column already holds it.
+fn assign(columns: &mut Columns, role: Role, col: u32) -> bool {
+    let slot = match role {
+        Role::Seq => &mut columns.seq,
+        Role::Department => &mut columns.department,
+        Role::Project => &mut columns.project,
+        Role::BudgetInitial => &mut columns.budget_initial,
+        Role::BudgetAdjusted => &mut columns.budget_adjusted,
+        Role::Actual => &mut columns.actual,
+        Role::Ratio => &mut columns.ratio,
+    };
+    if slot.is_some() {
+        return false;
+    }
+    *slot = Some(col);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::grid::{Merge, Value};
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    #[test]
+    fn synonyms_and_decorations_resolve_to_roles() {
+        assert_eq!(role_of("实施部门"), Some(Role::Department));
+        assert_eq!(role_of("项目年初预算金额"), Some(Role::BudgetInitial));
+        assert_eq!(role_of("调整后\n预算金额"), Some(Role::BudgetAdjusted));
+        assert_eq!(role_of(" 全年预算数（万元）"), Some(Role::BudgetAdjusted));
+        assert_eq!(role_of("执行数"), Some(Role::Actual));
+        assert_eq!(role_of("预算执行率(%)"), Some(Role::Ratio));
+        assert_eq!(role_of("支出进度"), Some(Role::Ratio));
+        assert_eq!(role_of("备注"), None);
+        assert_eq!(header_text("年初预算数（元）").unit, Some(Unit::Yuan));
+    }
+
+    #[test]
+    fn a_one_row_header_is_found_with_extras_kept() {
+        let grid = Grid::from_values(
+            "s",
+            vec![vec![
+                text("序号"),
+                text("实施部室"),
+                text("项目名称"),
+                text("年初预算金额"),
+                text("调整后预算金额"),
+                text("实际支出金额"),
+                text("预算支出比例"),
+                text("偏差原因"),
+                text("资金来源"),
+            ]],
+        );
+        let header = header_at(&grid, 0).expect("header");
+        assert_eq!(header.columns.project, Some(2));
+        assert_eq!(header.columns.ratio, Some(6));
+        let extras: Vec<_> = header.extras.iter().map(|e| (e.name.as_str(), e.col)).collect();
+        assert_eq!(extras, vec![("deviation_reason", 7), ("资金来源", 8)]);
+        assert_eq!(header.label_columns(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_two_row_header_joins_group_and_sub_cells() {
+        let rows = vec![
+            vec![text("序号"), text("项目名称"), text("预算金额"), Value::Empty, text("实际支出\n金额"), text("执行率")],
+            vec![Value::Empty, Value::Empty, text("年初"), text("调整后"), Value::Empty, Value::Empty],
+        ];
+        let merges = vec![
+            Merge { first_row: 0, first_col: 0, last_row: 1, last_col: 0 },
+            Merge { first_row: 0, first_col: 1, last_row: 1, last_col: 1 },
+            Merge { first_row: 0, first_col: 2, last_row: 0, last_col: 3 },
+            Merge { first_row: 0, first_col: 4, last_row: 1, last_col: 4 },
+            Merge { first_row: 0, first_col: 5, last_row: 1, last_col: 5 },
+        ];
+        let plain = Grid::from_values("s", rows.clone());
+        let merged = Grid::new("s", plain_rows(&plain), merges);
+        for grid in [&plain, &merged] {
+            let header = header_at(grid, 0).expect("two-row header");
+            assert_eq!((header.first_row, header.last_row), (0, 1));
+            assert_eq!(header.columns.budget_initial, Some(2));
+            assert_eq!(header.columns.budget_adjusted, Some(3));
+            assert_eq!(header.columns.actual, Some(4));
+            assert_eq!(header.columns.ratio, Some(5));
+        }
+    }
+
+    fn plain_rows(grid: &Grid) -> Vec<Vec<crate::read::grid::GridCell>> {
+        (0..grid.height()).map(|r| (0..grid.width(r)).map(|c| grid.cell(r, c).clone()).collect()).collect()
+    }
+
+    #[test]
+    fn rows_without_the_key_columns_are_not_headers() {
+        let grid = Grid::from_values("s", vec![vec![text("项目名称"), text("备注")], vec![text("合计"), Value::Number(1.0)]]);
+        assert_eq!(header_at(&grid, 0), None);
+        assert_eq!(header_at(&grid, 1), None);
+    }
+}

@@ -1,0 +1,62 @@
+//! Reading: a file becomes grids (values, formats, merges), grids become tables, tables become typed rows.
+
+pub mod grid;
+pub mod header;
+pub mod table;
+pub mod text;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::model::{Amount, Field, Lang, Workbook};
+
+/// Reads every 附件1-shaped table of a workbook. Figures that are not numbers are kept as
+/// [`Field::Invalid`] for the checker to report; a workbook with no table at all is an error.
+///
+/// # Errors
+/// [`Error::FileNotFound`], [`Error::NotASpreadsheet`], [`Error::PasswordProtected`],
+/// [`Error::EmptyWorkbook`], [`Error::UnreadableSheet`], [`Error::NoTableFound`].
+pub fn read_workbook(path: &Path) -> Result<Workbook> {
+    let grids = grid::read_grids(path)?;
+    let workbook = workbook_from_grids(path, &grids);
+    if workbook.tables.is_empty() {
+        return Err(Error::NoTableFound { path: path.to_path_buf(), sheets: workbook.sheets.join("、") });
+    }
+    Ok(workbook)
+}
+
+/// The tables of already-read grids (no error when there are none).
+pub fn workbook_from_grids(path: &Path, grids: &[grid::Grid]) -> Workbook {
+    let mut tables = Vec::new();
+    for grid in grids {
+        let found = table::tables_in(grid, tables.len());
+        tables.extend(found);
+    }
+    Workbook { path: path.to_path_buf(), sheets: grids.iter().map(|g| g.name.clone()).collect(), tables }
+}
+
+/// Like [`read_workbook`], but a figure that is not a number is an error naming its cell:
+/// what `extract` and `read_list` need, since they promise clean numbers.
+///
+/// # Errors
+/// As [`read_workbook`], plus [`Error::InvalidFigure`].
+pub fn read_workbook_strict(path: &Path) -> Result<Workbook> {
+    let workbook = read_workbook(path)?;
+    for table in &workbook.tables {
+        for row in &table.rows {
+            let fields = Amount::ALL.iter().map(|a| (a.label(Lang::Zh), row.amount(*a))).chain([("预算支出比例", &row.ratio)]);
+            for (column, field) in fields {
+                if let Field::Invalid { cell, text } = field {
+                    return Err(Error::InvalidFigure {
+                        path: path.to_path_buf(),
+                        sheet: table.sheet.clone(),
+                        cell: *cell,
+                        column: column.to_string(),
+                        text: text.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(workbook)
+}

@@ -1,0 +1,372 @@
+//! From a grid to typed tables: where each table starts and ends, what each row is, and its figures.
+
+use rust_decimal::Decimal;
+
+use crate::model::{CellRef, Field, Figure, ListRow, ListTable, RowKind, Unit};
+use crate::read::grid::{Grid, GridCell, Value};
+use crate::read::header::{header_at, unit_named, Header};
+use crate::read::text::{decimal_from_f64, parse_figure_text, squash, TextFigure};
+
+/// Every 附件1-shaped table on the sheet, numbered from `first_index`.
+pub fn tables_in(grid: &Grid, first_index: usize) -> Vec<ListTable> {
+    let mut tables = Vec::new();
+    let mut floor = 0;
+    let mut row = 0;
+    while row < grid.height() {
+        match header_at(grid, row) {
+            Some(header) => {
+                let table = read_table(grid, header, floor, first_index + tables.len());
+                floor = table.end;
+                row = table.end;
+                tables.push(table.table);
+            }
+            None => row += 1,
+        }
+    }
+    tables
+}
+
+struct ReadTable {
+    table: ListTable,
+    /// First row after the table's last row.
+    end: u32,
+}
+
+fn read_table(grid: &Grid, header: Header, floor: u32, index: usize) -> ReadTable {
+    let above = floor..header.first_row;
+    let source_unit = stated_unit(grid, above.clone()).or(header.unit).unwrap_or_default();
+    let title = title_above(grid, above);
+    let body = read_body(grid, &header, source_unit);
+    let table = ListTable {
+        sheet: grid.name.clone(),
+        index,
+        title,
+        header_rows: (header.first_row, header.last_row),
+        columns: header.columns.clone(),
+        extras: header.extras.clone(),
+        source_unit,
+        rows: body.rows,
+    };
+    ReadTable { table, end: body.end }
+}
+
+/// `单位：万元` / `金额单位：元` in the lines above the header.
+fn stated_unit(grid: &Grid, rows: std::ops::Range<u32>) -> Option<Unit> {
+    rows.rev().find_map(|row| {
+        (0..grid.width(row)).find_map(|col| {
+            let text = squash(&grid.cell(row, col).value.display()?);
+            text.match_indices("单位:").find_map(|(at, marker)| {
+                let after: String = text[at + marker.len()..].chars().take(3).collect();
+                unit_named(&after)
+            })
+        })
+    })
+}
+
+/// The nearest text line above the header that names a table (`表1 …`, `…清单`, `…情况表`).
+fn title_above(grid: &Grid, rows: std::ops::Range<u32>) -> Option<String> {
+    let texts = rows.rev().flat_map(|row| (0..grid.width(row)).filter_map(move |col| grid.cell(row, col).value.display()));
+    let lines: Vec<String> = texts.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    let names_table = |t: &String| {
+        let s = squash(t);
+        (s.starts_with('表') && s.chars().nth(1).is_some_and(|c| c.is_ascii_digit()))
+            || s.contains("清单")
+            || s.ends_with('表')
+    };
+    lines.iter().find(|t| names_table(t)).cloned()
+}
+
+struct Body {
+    rows: Vec<ListRow>,
+    end: u32,
+}
+
+fn read_body(grid: &Grid, header: &Header, unit: Unit) -> Body {
+    let label_cols = header.label_columns();
+    let mut rows = Vec::new();
+    let mut raw_rows: Vec<RawFigures> = Vec::new();
+    let mut department: Option<String> = None;
+    let mut end = header.last_row + 1;
+    let mut row = header.last_row + 1;
+    while row < grid.height() {
+        if grid.is_row_empty(row) {
+            row += 1;
+            continue;
+        }
+        if is_footer(grid, row) || (!has_number(grid, row) && header_at(grid, row).is_some()) {
+            break;
+        }
+        let kind = classify(grid, row, &label_cols);
+        let figures = RawFigures::read(grid, header, row);
+        let project = header.columns.project.and_then(|col| label_text(grid.cell(row, col)));
+        if kind == Some(RowKind::Project) && project.is_none() && figures.is_empty() {
+            row += 1;
+            continue;
+        }
+        let kind = kind.unwrap_or(RowKind::Project);
+        let row_department = department_of(grid, header, row, kind, &mut department);
+        rows.push(ListRow {
+            kind,
+            row,
+            seq: header.columns.seq.and_then(|col| label_text(grid.cell(row, col))),
+            department: row_department,
+            project: if kind == RowKind::Project { project } else { None },
+            project_cell: header.columns.project.map(|col| CellRef::new(row, col)),
+            budget_initial: Field::Absent,
+            budget_adjusted: Field::Absent,
+            actual: Field::Absent,
+            ratio: Field::Absent,
+            extras: header.extras.iter().map(|e| grid.cell(row, e.col).value.display().map(|t| t.trim().to_string())).collect(),
+        });
+        raw_rows.push(figures);
+        row += 1;
+        end = row;
+        let has_projects = rows.iter().any(|r| r.kind == RowKind::Project);
+        if kind == RowKind::Total && has_projects {
+            break;
+        }
+    }
+    settle_figures(&mut rows, raw_rows, unit);
+    Body { rows, end }
+}
+
+/// `None` for a row that is neither 合计 nor 小计 (a project, if it has content).
+fn classify(grid: &Grid, row: u32, label_cols: &[u32]) -> Option<RowKind> {
+    let labels: Vec<String> =
+        label_cols.iter().filter_map(|col| grid.cell(row, *col).value.display()).map(|t| squash(&t)).collect();
+    if labels.iter().any(|t| t.starts_with("合计") || t.starts_with("总计") || t == "总合计") {
+        Some(RowKind::Total)
+    } else if labels.iter().any(|t| t.contains("小计")) {
+        Some(RowKind::Subtotal)
+    } else {
+        None
+    }
+}
+
+/// The department of a row: merged down, written once and left blank below, or repeated.
+fn department_of(
+    grid: &Grid,
+    header: &Header,
+    row: u32,
+    kind: RowKind,
+    current: &mut Option<String>,
+) -> Option<String> {
+    let col = header.columns.department?;
+    let written = label_text(grid.visible(row, col)).map(|t| squash(&t));
+    match kind {
+        RowKind::Total => None,
+        RowKind::Subtotal => {
+            let named = written.map(|t| t.replace("小计", "")).filter(|t| !t.is_empty());
+            named.or_else(|| current.clone())
+        }
+        RowKind::Project => {
+            if let Some(name) = written {
+                *current = Some(name);
+            }
+            current.clone()
+        }
+    }
+}
+
+fn label_text(cell: &GridCell) -> Option<String> {
+    let text = cell.value.display()?;
+    let text: String = text.trim().chars().filter(|c| *c != '\n' && *c != '\r').collect();
+    (!text.is_empty()).then_some(text)
+}
+
+const FOOTER_MARKS: &[&str] =
+    &["填报人", "填表人", "制表人", "联系电话", "填报日期", "审核人", "单位负责人", "财务负责人", "注:", "说明:"];
+
+fn is_footer(grid: &Grid, row: u32) -> bool {
+    (0..grid.width(row)).any(|col| {
+        let GridCell { value: Value::Text(text), .. } = grid.cell(row, col) else { return false };
+        let text = squash(text);
+        FOOTER_MARKS.iter().any(|mark| text.starts_with(mark))
+    })
+}
+
+fn has_number(grid: &Grid, row: u32) -> bool {
+    (0..grid.width(row)).any(|col| matches!(grid.cell(row, col).value, Value::Number(_)))
+}
+
+/// A figure cell before the column's precision and the ratio's form are known.
+#[derive(Debug, Clone)]
+enum RawField {
+    Absent,
+    Blank(CellRef),
+    Dash(CellRef),
+    Invalid { cell: CellRef, text: String },
+    Number(RawNumber),
+}
+
+#[derive(Debug, Clone)]
+struct RawNumber {
+    value: Decimal,
+    cell: CellRef,
+    /// Decimals stated by a number format or by the written text.
+    stated_decimals: Option<u32>,
+    /// Decimals of the stored value's shortest form (what General shows).
+    shown_decimals: u32,
+    /// Known to be a percentage: a `%` format (value is a fraction) or a `%` in the text (value is percent).
+    percent: Option<PercentForm>,
+    as_text: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PercentForm {
+    Fraction,
+    Percent,
+}
+
+struct RawFigures {
+    fields: [RawField; 4],
+}
+
+impl RawFigures {
+    fn read(grid: &Grid, header: &Header, row: u32) -> RawFigures {
+        let c = &header.columns;
+        let read = |col: Option<u32>| col.map_or(RawField::Absent, |col| raw_field(grid.cell(row, col), CellRef::new(row, col)));
+        RawFigures { fields: [read(c.budget_initial), read(c.budget_adjusted), read(c.actual), read(c.ratio)] }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.fields.iter().all(|f| matches!(f, RawField::Absent | RawField::Blank(_)))
+    }
+}
+
+fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
+    match &cell.value {
+        Value::Empty => RawField::Blank(at),
+        Value::Number(n) => match decimal_from_f64(*n) {
+            Some((value, shown_decimals)) => RawField::Number(RawNumber {
+                value,
+                cell: at,
+                stated_decimals: cell.format.map(|f| f.decimals),
+                shown_decimals,
+                percent: cell.format.filter(|f| f.percent).map(|_| PercentForm::Fraction),
+                as_text: false,
+            }),
+            None => RawField::Invalid { cell: at, text: format!("{n}") },
+        },
+        Value::Text(text) => match parse_figure_text(text) {
+            TextFigure::Blank => RawField::Blank(at),
+            TextFigure::Dash => RawField::Dash(at),
+            TextFigure::Number { value, decimals, percent } => RawField::Number(RawNumber {
+                value,
+                cell: at,
+                stated_decimals: Some(decimals),
+                shown_decimals: decimals,
+                percent: percent.then_some(PercentForm::Percent),
+                as_text: true,
+            }),
+            TextFigure::NotANumber => RawField::Invalid { cell: at, text: text.trim().to_string() },
+        },
+        other => RawField::Invalid { cell: at, text: other.display().unwrap_or_default() },
+    }
+}
+
+/// Gives every figure its shown decimals (a General number takes its column's precision,
+/// FORMATS.md §4), puts ratios in percent and amounts in 万元.
+fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: Unit) {
+    let mut columns: [Vec<RawField>; 4] = Default::default();
+    for raw in raw_rows {
+        for (column, field) in columns.iter_mut().zip(raw.fields) {
+            column.push(field);
+        }
+    }
+    let [initial, adjusted, actual, ratio] = columns;
+    let settled = [settle_amounts(initial, unit), settle_amounts(adjusted, unit), settle_amounts(actual, unit), settle_ratios(ratio)];
+    let [initial, adjusted, actual, ratio] = settled;
+    for (row, (((i, b), a), r)) in rows.iter_mut().zip(initial.into_iter().zip(adjusted).zip(actual).zip(ratio)) {
+        row.budget_initial = i;
+        row.budget_adjusted = b;
+        row.actual = a;
+        row.ratio = r;
+    }
+}
+
+fn settle_amounts(column: Vec<RawField>, unit: Unit) -> Vec<Field> {
+    let precision = column_precision(&column);
+    column
+        .into_iter()
+        .map(|raw| {
+            settle(raw, |n| {
+                let decimals = n.stated_decimals.unwrap_or(precision);
+                in_ten_thousand_yuan(n.value, decimals, unit)
+            })
+        })
+        .collect()
+}
+
+fn in_ten_thousand_yuan(value: Decimal, decimals: u32, unit: Unit) -> (Decimal, u32) {
+    match unit {
+        Unit::TenThousandYuan => (value, decimals),
+        // Shifting the scale divides by 10,000 exactly; past rust_decimal's 28 decimals, divide.
+        Unit::Yuan => {
+            let mut scaled = value;
+            match scaled.set_scale(value.scale() + 4) {
+                Ok(()) => (scaled, decimals + 4),
+                Err(_) => (value / Decimal::from(10_000), decimals + 4),
+            }
+        }
+    }
+}
+
+fn settle_ratios(column: Vec<RawField>) -> Vec<Field> {
+    // Numbers without a % sign are fractions (0.9896) when every one of them is small, else percent (98.96).
+    let unmarked_are_fractions = column
+        .iter()
+        .filter_map(number)
+        .filter(|n| n.percent.is_none())
+        .all(|n| n.value.abs() <= Decimal::TWO);
+    let form_of = |n: &RawNumber| {
+        n.percent.unwrap_or(if unmarked_are_fractions { PercentForm::Fraction } else { PercentForm::Percent })
+    };
+    let as_percent = |n: &RawNumber| match form_of(n) {
+        PercentForm::Fraction => n.value * Decimal::ONE_HUNDRED,
+        PercentForm::Percent => n.value,
+    };
+    let percent_decimals = |n: &RawNumber, decimals: u32| match (form_of(n), n.percent) {
+        // A % format states decimals of the percentage itself.
+        (PercentForm::Fraction, Some(_)) | (PercentForm::Percent, _) => decimals,
+        (PercentForm::Fraction, None) => decimals.saturating_sub(2),
+    };
+    let general = column.iter().filter_map(number).filter(|n| n.stated_decimals.is_none());
+    let precision = general.map(|n| percent_decimals(n, n.shown_decimals)).max();
+    let stated = column.iter().filter_map(number).filter_map(|n| n.stated_decimals.map(|d| percent_decimals(n, d))).max();
+    let precision = precision.max(stated).unwrap_or(0);
+    column
+        .into_iter()
+        .map(|raw| {
+            settle(raw, |n| {
+                let decimals = n.stated_decimals.map_or(precision, |d| percent_decimals(n, d));
+                (as_percent(n), decimals)
+            })
+        })
+        .collect()
+}
+
+fn number(raw: &RawField) -> Option<&RawNumber> {
+    match raw {
+        RawField::Number(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// The most decimals any figure of the column shows.
+fn column_precision(column: &[RawField]) -> u32 {
+    column.iter().filter_map(number).map(|n| n.stated_decimals.unwrap_or(n.shown_decimals)).max().unwrap_or(0)
+}
+
+fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field {
+    match raw {
+        RawField::Absent => Field::Absent,
+        RawField::Blank(cell) => Field::Blank(cell),
+        RawField::Dash(cell) => Field::Value(Figure { value: Decimal::ZERO, decimals: None, cell, as_text: true }),
+        RawField::Invalid { cell, text } => Field::Invalid { cell, text },
+        RawField::Number(n) => {
+            let (value, decimals) = shown(&n);
+            Field::Value(Figure { value, decimals: Some(decimals), cell: n.cell, as_text: n.as_text })
+        }
+    }
+}

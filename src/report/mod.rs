@@ -1,0 +1,166 @@
+//! Reporting: the findings, normalized rows and roll-ups of one or more files, as tables and text.
+
+pub mod finding;
+pub mod projects;
+pub mod tabular;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+pub use finding::{findings_table, Finding};
+pub use projects::projects_table;
+pub use tabular::{Tabular, Values};
+
+use crate::check::catalog::Severity;
+use crate::check::rollup::{rollup_table, rollups, Rollup};
+use crate::check::{check_workbook, structure, Sink};
+use crate::error::{Error, Result};
+use crate::model::Workbook;
+use crate::read::{grid, workbook_from_grids};
+use crate::settings::Settings;
+
+/// What checking one file gave: its tables and findings, or why it could not be read.
+#[derive(Debug)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub outcome: Result<Checked>,
+}
+
+#[derive(Debug)]
+pub struct Checked {
+    pub workbook: Workbook,
+    /// All findings, info included; [`Report::visible_findings`] applies `show_info`.
+    pub findings: Vec<Finding>,
+    pub rollups: Vec<Rollup>,
+}
+
+/// Checks one file. A workbook that opens but holds no table is a finding (S001), not an error.
+pub fn check_file(path: &Path, settings: &Settings) -> FileReport {
+    let outcome = grid::read_grids(path).or_else(no_sheet_data_is_no_grids).map(|grids| {
+        let workbook = workbook_from_grids(path, &grids);
+        let mut findings = check_workbook(&workbook, settings);
+        if workbook.tables.is_empty() {
+            let mut sink = Sink::for_file(path.display().to_string(), settings);
+            structure::no_table(workbook.sheets.first().map_or("", String::as_str), &workbook.sheets, &mut sink);
+            findings.extend(sink.into_findings());
+        }
+        let rollups = rollups(&workbook);
+        Checked { workbook, findings, rollups }
+    });
+    FileReport { path: path.to_path_buf(), outcome }
+}
+
+fn no_sheet_data_is_no_grids(error: Error) -> Result<Vec<grid::Grid>> {
+    match error {
+        Error::EmptyWorkbook { .. } => Ok(Vec::new()),
+        other => Err(other),
+    }
+}
+
+/// The result of checking several files with one set of settings.
+#[derive(Debug)]
+pub struct Report {
+    pub files: Vec<FileReport>,
+    pub settings: Settings,
+}
+
+/// Counts by severity of the shown findings, plus the files that could not be read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub files: usize,
+    pub unreadable: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub hidden_infos: usize,
+}
+
+impl Report {
+    /// Checks every path in order, calling `progress(done, total, path)` after each file.
+    pub fn check_paths(paths: &[PathBuf], settings: Settings, mut progress: impl FnMut(usize, usize, &Path)) -> Report {
+        let mut files = Vec::with_capacity(paths.len());
+        for (i, path) in paths.iter().enumerate() {
+            files.push(check_file(path, &settings));
+            progress(i + 1, paths.len(), path);
+        }
+        Report { files, settings }
+    }
+
+    pub fn checked(&self) -> impl Iterator<Item = &Checked> {
+        self.files.iter().filter_map(|f| f.outcome.as_ref().ok())
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = (&Path, &Error)> {
+        self.files.iter().filter_map(|f| f.outcome.as_ref().err().map(|e| (f.path.as_path(), e)))
+    }
+
+    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.checked().flat_map(|c| c.findings.iter())
+    }
+
+    /// The findings the settings show (info only with `show_info`).
+    pub fn visible_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.all_findings().filter(|f| self.settings.shows(f.severity))
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts { files: self.files.len(), unreadable: self.failures().count(), ..Counts::default() };
+        for finding in self.all_findings() {
+            match finding.severity {
+                Severity::Error => counts.errors += 1,
+                Severity::Warning => counts.warnings += 1,
+                Severity::Info if self.settings.show_info => counts.infos += 1,
+                Severity::Info => counts.hidden_infos += 1,
+            }
+        }
+        counts
+    }
+
+    /// 2 when a file could not be read, 1 when a finding reaches `fail_on`, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.failures().next().is_some() {
+            2
+        } else if self.all_findings().any(|f| self.settings.fail_on.fails(f.severity)) {
+            1
+        } else {
+            0
+        }
+    }
+
+    pub fn findings_table(&self) -> Tabular {
+        findings_table(self.visible_findings())
+    }
+
+    pub fn projects_table(&self) -> Tabular {
+        let workbooks: Vec<&Workbook> = self.checked().map(|c| &c.workbook).collect();
+        projects_table(&workbooks, true)
+    }
+
+    pub fn summary_table(&self) -> Tabular {
+        rollup_table(self.checked().flat_map(|c| c.rollups.iter()))
+    }
+
+    /// The whole report for pipelines: summary counts, findings, and the files that failed.
+    pub fn to_json(&self) -> serde_json::Value {
+        let counts = self.counts();
+        let failures: Vec<serde_json::Value> = self
+            .failures()
+            .map(|(path, e)| json!({"file": path.display().to_string(), "kind": e.kind(), "message": e.message(self.settings.lang)}))
+            .collect();
+        json!({
+            "summary": {
+                "files": counts.files,
+                "unreadable": counts.unreadable,
+                "errors": counts.errors,
+                "warnings": counts.warnings,
+                "infos": counts.infos,
+                "hidden_infos": counts.hidden_infos,
+                "exit_code": self.exit_code(),
+            },
+            "findings": self.findings_table().to_json_value(),
+            "failures": failures,
+        })
+    }
+}

@@ -1,0 +1,176 @@
+//! A neutral column table built once from the model, then exported as a polars frame, CSV, JSON or Parquet.
+
+use std::io::Write;
+
+use polars::prelude::*;
+use rust_decimal::Decimal;
+
+/// The values of one column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    /// Exact money and ratios; exported as polars Decimal, never as floats.
+    Decimal(Vec<Option<Decimal>>),
+}
+
+impl Values {
+    fn len(&self) -> usize {
+        match self {
+            Values::Text(v) => v.len(),
+            Values::Int(v) => v.len(),
+            Values::Decimal(v) => v.len(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub values: Values,
+}
+
+/// Columns of equal length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tabular {
+    pub columns: Vec<Column>,
+}
+
+impl Tabular {
+    pub fn push(&mut self, name: &str, values: Values) {
+        self.columns.push(Column { name: name.to_string(), values });
+    }
+
+    pub fn height(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.values.len())
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Values> {
+        self.columns.iter().find(|c| c.name == name).map(|c| &c.values)
+    }
+
+    /// The cell as text, the way CSV and the terminal show it.
+    fn text(&self, column: &Column, row: usize) -> Option<String> {
+        match &column.values {
+            Values::Text(v) => v[row].clone(),
+            Values::Int(v) => v[row].map(|n| n.to_string()),
+            Values::Decimal(v) => v[row].map(|d| d.to_string()),
+        }
+    }
+
+    /// A polars frame; decimals as `Decimal(38, s)` with `s` the most decimals in the column (at least 2).
+    pub fn to_polars(&self) -> PolarsResult<DataFrame> {
+        let columns = self.columns.iter().map(polars_column).collect::<PolarsResult<Vec<_>>>()?;
+        DataFrame::new(self.height(), columns)
+    }
+
+    /// CSV with a UTF-8 byte-order mark, so Excel shows the Chinese text; polars and pandas skip the mark.
+    pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all("\u{FEFF}".as_bytes())?;
+        let names: Vec<String> = self.columns.iter().map(|c| csv_field(&c.name)).collect();
+        writeln!(out, "{}", names.join(","))?;
+        for row in 0..self.height() {
+            let fields: Vec<String> =
+                self.columns.iter().map(|c| self.text(c, row).map(|t| csv_field(&t)).unwrap_or_default()).collect();
+            writeln!(out, "{}", fields.join(","))?;
+        }
+        Ok(())
+    }
+
+    /// A JSON array of objects; decimals are written as exact JSON numbers (`405.81`, never `405.8100000001`).
+    pub fn to_json_value(&self) -> serde_json::Value {
+        let rows = (0..self.height())
+            .map(|row| {
+                let object = self.columns.iter().map(|c| (c.name.clone(), json_cell(&c.values, row))).collect();
+                serde_json::Value::Object(object)
+            })
+            .collect();
+        serde_json::Value::Array(rows)
+    }
+
+    pub fn write_parquet(&self, out: impl Write) -> PolarsResult<()> {
+        let mut frame = self.to_polars()?;
+        ParquetWriter::new(out).finish(&mut frame)?;
+        Ok(())
+    }
+}
+
+fn polars_column(column: &Column) -> PolarsResult<polars::prelude::Column> {
+    let name = PlSmallStr::from(column.name.as_str());
+    let series = match &column.values {
+        Values::Text(v) => Series::new(name, v.iter().map(|t| t.as_deref()).collect::<Vec<_>>()),
+        Values::Int(v) => Series::new(name, v.as_slice()),
+        Values::Decimal(v) => decimal_series(name, v)?,
+    };
+    Ok(series.into_column())
+}
+
+fn decimal_series(name: PlSmallStr, values: &[Option<Decimal>]) -> PolarsResult<Series> {
+    let scale = values.iter().flatten().map(|d| d.normalize().scale()).max().unwrap_or(0).max(2);
+    let mantissas = values.iter().map(|v| v.map(|d| mantissa_at_scale(d, scale)));
+    let ints = Int128Chunked::from_iter_options(name, mantissas);
+    Ok(ints.into_decimal(38, scale as usize)?.into_series())
+}
+
+/// The integer `d × 10^scale` (exact, since `scale` is at least `d`'s own scale once normalised).
+fn mantissa_at_scale(d: Decimal, scale: u32) -> i128 {
+    let d = d.normalize();
+    d.mantissa() * 10i128.pow(scale - d.scale())
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn json_cell(values: &Values, row: usize) -> serde_json::Value {
+    match values {
+        Values::Text(v) => v[row].clone().map_or(serde_json::Value::Null, serde_json::Value::String),
+        Values::Int(v) => v[row].map_or(serde_json::Value::Null, serde_json::Value::from),
+        Values::Decimal(v) => v[row].map_or(serde_json::Value::Null, exact_json_number),
+    }
+}
+
+/// serde_json keeps numbers as f64 unless told otherwise; going through the exact text keeps every digit.
+fn exact_json_number(d: Decimal) -> serde_json::Value {
+    let text = d.to_string();
+    serde_json::from_str::<serde_json::Number>(&text).map_or(serde_json::Value::String(text), serde_json::Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn sample() -> Tabular {
+        let mut t = Tabular::default();
+        t.push("project", Values::Text(vec![Some("社区经费, 其一".into()), None]));
+        t.push("row", Values::Int(vec![Some(5), Some(6)]));
+        t.push("actual", Values::Decimal(vec![Some(Decimal::from_str("405.81").unwrap()), Some(Decimal::from_str("80").unwrap())]));
+        t
+    }
+
+    #[test]
+    fn frames_keep_money_exact_as_decimal() {
+        let frame = sample().to_polars().unwrap();
+        assert_eq!(frame.column("actual").unwrap().dtype(), &DataType::Decimal(38, 2));
+        assert_eq!(frame.height(), 2);
+    }
+
+    #[test]
+    fn csv_quotes_and_marks_utf8() {
+        let mut out = Vec::new();
+        sample().write_csv(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "\u{FEFF}project,row,actual\n\"社区经费, 其一\",5,405.81\n,6,80\n");
+    }
+
+    #[test]
+    fn json_numbers_are_exact() {
+        let json = sample().to_json_value().to_string();
+        assert_eq!(json, r#"[{"project":"社区经费, 其一","row":5,"actual":405.81},{"project":null,"row":6,"actual":80}]"#);
+    }
+}

@@ -1,0 +1,115 @@
+//! The report as a person reads it on a terminal: grouped by file and sheet, one line a finding.
+
+use std::fmt::Write;
+
+use crate::check::catalog::{RuleInfo, Severity, RULES};
+use crate::model::Lang;
+use crate::report::{Finding, Report};
+
+/// ANSI colours, used only when writing to a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub colour: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(self, severity: Severity, lang: Lang) -> String {
+        let code = match severity {
+            Severity::Error => "1;31",
+            Severity::Warning => "33",
+            Severity::Info => "34",
+        };
+        self.paint(code, severity.label(lang))
+    }
+}
+
+pub fn render_report(report: &Report, style: Style) -> String {
+    let lang = report.settings.lang;
+    let mut out = String::new();
+    for file in &report.files {
+        let _ = writeln!(out, "{}", style.paint("1", &file.path.display().to_string()));
+        match &file.outcome {
+            Err(error) => {
+                let _ = writeln!(out, "  {} {}", style.severity(Severity::Error, lang), error.message(lang));
+            }
+            Ok(checked) => {
+                let shown: Vec<&Finding> = checked.findings.iter().filter(|f| report.settings.shows(f.severity)).collect();
+                render_findings(&mut out, &shown, style, lang);
+            }
+        }
+    }
+    let _ = writeln!(out, "{}", summary_line(report));
+    out
+}
+
+fn render_findings(out: &mut String, findings: &[&Finding], style: Style, lang: Lang) {
+    if findings.is_empty() {
+        let _ = writeln!(out, "  {}", lang.pick("未发现问题", "no findings"));
+        return;
+    }
+    let mut sheet: Option<&str> = None;
+    for finding in findings {
+        if sheet != Some(finding.sheet.as_str()) {
+            sheet = Some(finding.sheet.as_str());
+            let _ = writeln!(out, "  {} {}", lang.pick("工作表", "sheet"), finding.sheet);
+        }
+        let cell = finding.cell.map(|c| c.to_string()).unwrap_or_default();
+        let _ = writeln!(out, "    {cell:<6} {} {}  {}", style.severity(finding.severity, lang), finding.rule, finding.message);
+    }
+}
+
+/// `共检查 3 个文件：2 个错误，1 个警告，0 个提示（另有 4 个提示未显示，--show-info 显示）`
+pub fn summary_line(report: &Report) -> String {
+    let c = report.counts();
+    let lang = report.settings.lang;
+    let mut line = match lang {
+        Lang::Zh => format!("共检查 {} 个文件：{} 个错误，{} 个警告，{} 个提示", c.files, c.errors, c.warnings, c.infos),
+        Lang::En => format!("{} file(s) checked: {} error(s), {} warning(s), {} info", c.files, c.errors, c.warnings, c.infos),
+    };
+    if c.hidden_infos > 0 {
+        line += &match lang {
+            Lang::Zh => format!("（另有 {} 个提示未显示，--show-info 显示）", c.hidden_infos),
+            Lang::En => format!(" ({} info hidden; --show-info shows them)", c.hidden_infos),
+        };
+    }
+    if c.unreadable > 0 {
+        line += &match lang {
+            Lang::Zh => format!("；{} 个文件无法读取", c.unreadable),
+            Lang::En => format!("; {} file(s) could not be read", c.unreadable),
+        };
+    }
+    line
+}
+
+/// `budgetlint rules`: one line a rule.
+pub fn render_rules(lang: Lang) -> String {
+    let mut out = String::new();
+    for rule in RULES {
+        let _ = writeln!(out, "{}  {:<7}  {}", rule.id, rule.severity.label(lang), rule.title.get(lang));
+    }
+    out
+}
+
+/// `budgetlint explain A001`: what the rule finds, why it matters, an example.
+pub fn render_explain(rule: &RuleInfo, lang: Lang) -> String {
+    let (what, why, example, severity) = match lang {
+        Lang::Zh => ("检查内容", "说明", "示例", "严重程度"),
+        Lang::En => ("What it finds", "Why it matters", "Example", "Severity"),
+    };
+    format!(
+        "{id}  {title}\n\n{severity}：{sev}\n\n{what}：{title}\n\n{why}：{why_text}\n\n{example}：{example_text}\n",
+        id = rule.id,
+        title = rule.title.get(lang),
+        sev = rule.severity.label(lang),
+        why_text = rule.why.get(lang),
+        example_text = rule.example.get(lang),
+    )
+}

@@ -1,0 +1,236 @@
+//! Settings: a `budgetlint.toml` (working directory or `--config`), then CLI flags, then Python keywords.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::check::catalog::{rule, Severity};
+use crate::error::{Error, Result};
+use crate::model::Lang;
+
+/// When the command line exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Never,
+}
+
+impl FailOn {
+    pub fn parse(text: &str) -> Option<FailOn> {
+        match text {
+            "error" => Some(FailOn::Error),
+            "warning" => Some(FailOn::Warning),
+            "never" => Some(FailOn::Never),
+            _ => None,
+        }
+    }
+
+    /// Whether a finding of this severity fails the run.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity >= Severity::Error,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Never => false,
+        }
+    }
+}
+
+/// Thresholds of the rules that have one, in percent (or a plain factor).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thresholds {
+    /// E002: execution below this percent needs a 偏差原因.
+    pub low_execution_percent: Decimal,
+    /// E003: adjustments larger than this percent of the initial budget.
+    pub budget_adjustment_percent: Decimal,
+    /// V005: an amount this many times off its column's median looks like the wrong unit.
+    pub unit_mismatch_factor: Decimal,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            low_execution_percent: Decimal::from(90),
+            budget_adjustment_percent: Decimal::from(30),
+            unit_mismatch_factor: Decimal::from(1000),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    pub lang: Lang,
+    pub show_info: bool,
+    pub fail_on: FailOn,
+    /// Rule ids switched off.
+    pub disabled: Vec<String>,
+    pub severity: BTreeMap<String, Severity>,
+    pub thresholds: Thresholds,
+}
+
+/// The file form; every field optional, unknown keys rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    lang: Option<Lang>,
+    show_info: Option<bool>,
+    fail_on: Option<FailOn>,
+    disable: Option<Vec<String>>,
+    severity: Option<BTreeMap<String, Severity>>,
+    thresholds: Option<ThresholdsFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThresholdsFile {
+    low_execution_percent: Option<toml::Value>,
+    budget_adjustment_percent: Option<toml::Value>,
+    unit_mismatch_factor: Option<toml::Value>,
+}
+
+pub const CONFIG_FILE_NAME: &str = "budgetlint.toml";
+
+impl Settings {
+    /// Defaults, overlaid with `config` when given (it must exist), else with `./budgetlint.toml` when present.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a missing explicit file, bad TOML, an unknown key, an unknown rule id or a bad value.
+    pub fn load(config: Option<&Path>) -> Result<Settings> {
+        let mut settings = Settings::default();
+        let path = match config {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from(CONFIG_FILE_NAME)).filter(|p| p.is_file()),
+        };
+        if let Some(path) = path {
+            settings.apply_file(&path)?;
+        }
+        Ok(settings)
+    }
+
+    fn apply_file(&mut self, path: &Path) -> Result<()> {
+        let config_error = |detail: String| Error::Config { path: path.to_path_buf(), detail };
+        let text = std::fs::read_to_string(path).map_err(|e| config_error(e.to_string()))?;
+        let file: SettingsFile = toml::from_str(&text).map_err(|e| config_error(e.to_string()))?;
+        self.apply_parsed(file).map_err(config_error)
+    }
+
+    fn apply_parsed(&mut self, file: SettingsFile) -> std::result::Result<(), String> {
+        if let Some(lang) = file.lang {
+            self.lang = lang;
+        }
+        if let Some(show_info) = file.show_info {
+            self.show_info = show_info;
+        }
+        if let Some(fail_on) = file.fail_on {
+            self.fail_on = fail_on;
+        }
+        for id in file.disable.unwrap_or_default() {
+            self.disable(&id)?;
+        }
+        for (id, severity) in file.severity.unwrap_or_default() {
+            self.set_severity(&id, severity)?;
+        }
+        let thresholds = file.thresholds.unwrap_or_default();
+        let pairs = [
+            ("low_execution_percent", thresholds.low_execution_percent),
+            ("budget_adjustment_percent", thresholds.budget_adjustment_percent),
+            ("unit_mismatch_factor", thresholds.unit_mismatch_factor),
+        ];
+        for (name, value) in pairs {
+            if let Some(value) = value {
+                let written = match value {
+                    toml::Value::Integer(n) => n.to_string(),
+                    toml::Value::Float(f) => f.to_string(),
+                    toml::Value::String(s) => s,
+                    other => format!("{other:?}"),
+                };
+                self.set_threshold(name, &written)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Switches a rule off.
+    pub fn disable(&mut self, id: &str) -> std::result::Result<(), String> {
+        let info = rule(id).ok_or_else(|| format!("未知规则 {id}（unknown rule）"))?;
+        if !self.disabled.iter().any(|d| d == info.id) {
+            self.disabled.push(info.id.to_string());
+        }
+        Ok(())
+    }
+
+    pub fn set_severity(&mut self, id: &str, severity: Severity) -> std::result::Result<(), String> {
+        let info = rule(id).ok_or_else(|| format!("未知规则 {id}（unknown rule）"))?;
+        self.severity.insert(info.id.to_string(), severity);
+        Ok(())
+    }
+
+    /// Sets a threshold by name from its written value (`"85"`, `"12.5"`).
+    pub fn set_threshold(&mut self, name: &str, value: &str) -> std::result::Result<(), String> {
+        let parsed = Decimal::from_str(value.trim().trim_matches('"'))
+            .ok()
+            .filter(|d| *d >= Decimal::ZERO)
+            .ok_or_else(|| format!("阈值 {name} 应为非负数，而不是 {value}（threshold must be a non-negative number）"))?;
+        let slot = match name {
+            "low_execution_percent" => &mut self.thresholds.low_execution_percent,
+            "budget_adjustment_percent" => &mut self.thresholds.budget_adjustment_percent,
+            "unit_mismatch_factor" => &mut self.thresholds.unit_mismatch_factor,
+            other => return Err(format!("未知阈值 {other}（unknown threshold）")),
+        };
+        *slot = parsed;
+        Ok(())
+    }
+
+    pub fn is_enabled(&self, id: &str) -> bool {
+        !self.disabled.iter().any(|d| d == id)
+    }
+
+    pub fn severity_of(&self, id: &str, default: Severity) -> Severity {
+        self.severity.get(id).copied().unwrap_or(default)
+    }
+
+    /// Whether a finding of this severity is shown.
+    pub fn shows(&self, severity: Severity) -> bool {
+        self.show_info || severity > Severity::Info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> std::result::Result<Settings, String> {
+        let file: SettingsFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut settings = Settings::default();
+        settings.apply_parsed(file)?;
+        Ok(settings)
+    }
+
+    #[test]
+    fn a_file_sets_every_kind_of_setting() {
+        let settings = parse(
+            "lang = \"en\"\nshow_info = true\nfail_on = \"warning\"\ndisable = [\"v004\"]\n\
+             [severity]\nE002 = \"error\"\n[thresholds]\nlow_execution_percent = 85.5\n",
+        )
+        .unwrap();
+        assert_eq!(settings.lang, Lang::En);
+        assert!(settings.show_info);
+        assert_eq!(settings.fail_on, FailOn::Warning);
+        assert!(!settings.is_enabled("V004"));
+        assert_eq!(settings.severity_of("E002", Severity::Warning), Severity::Error);
+        assert_eq!(settings.thresholds.low_execution_percent, Decimal::from_str("85.5").unwrap());
+    }
+
+    #[test]
+    fn unknown_keys_and_rules_are_errors() {
+        assert!(parse("colour = true").unwrap_err().contains("colour"));
+        assert!(parse("[thresholds]\nlow_execution = 80").unwrap_err().contains("low_execution"));
+        assert!(parse("disable = [\"Z999\"]").unwrap_err().contains("Z999"));
+        assert!(parse("[thresholds]\nlow_execution_percent = -1").is_err());
+    }
+}
