@@ -11,6 +11,8 @@ mod error;
 pub mod model;
 pub mod read;
 pub mod report;
+#[cfg(feature = "python")]
+mod python;
 pub mod settings;
 pub mod write;
 

@@ -43,7 +43,7 @@ fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
             .expected(format!("{expected}%"))
             .inputs(inputs)
             .emit(message);
-    } else if round_shown(point, ratio.decimals) != ratio.value {
+    } else if round_shown(point, ratio.decimals) != round_shown(ratio.value, ratio.decimals) {
         remainder(sink, table, row, ratio, format!("{expected}%"), format!("{}%", shown(ratio)), inputs);
     }
 }
@@ -101,7 +101,7 @@ fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], rule
                 .expected(expected)
                 .inputs(sum.inputs)
                 .emit(message);
-        } else if round_shown(sum.point, stated.decimals) != stated.value {
+        } else if round_shown(sum.point, stated.decimals) != round_shown(stated.value, stated.decimals) {
             remainder(sink, table, stated_row, stated, expected, shown(stated), sum.inputs);
         }
     }

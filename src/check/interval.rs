@@ -29,8 +29,9 @@ impl Interval {
         }
     }
 
+    /// The interval of what the sheet shows (the stored value rounded to its shown decimals).
     pub fn of(figure: &Figure) -> Interval {
-        Interval::shown(figure.value, figure.decimals)
+        Interval::shown(round_shown(figure.value, figure.decimals), figure.decimals)
     }
 
     pub fn add(self, other: Interval) -> Interval {

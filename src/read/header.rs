@@ -145,13 +145,22 @@ pub fn header_at(grid: &Grid, row: u32) -> Option<Header> {
     if texts_top.iter().all(|t| t.is_none()) {
         return None;
     }
-    let single = build_header(row, row, texts_top.iter().map(|t| vec![t.clone()]).collect());
+    let single = single_row_header(row, &texts_top);
     let double = two_row_texts(grid, row, &texts_top).map(|candidates| build_header(row, row + 1, candidates));
     match (single.is_complete(), double) {
-        (_, Some(double)) if double.is_complete() && double.core_roles() > single.core_roles() => Some(double),
+        (_, Some(double)) if double.is_complete() && double.core_roles() > single.core_roles() => {
+            // A title or unit line over a one-row header also reads as a two-row header; the
+            // lower row alone says as much then, and the header starts there.
+            let below = single_row_header(row + 1, &header_row_texts(grid, row + 1));
+            (double.core_roles() > below.core_roles()).then_some(double)
+        }
         (true, _) => Some(single),
         _ => None,
     }
+}
+
+fn single_row_header(row: u32, texts: &[Option<String>]) -> Header {
+    build_header(row, row, texts.iter().map(|t| vec![t.clone()]).collect())
 }
 
 /// Texts of a header row; numbers disqualify it (a data row is never a header).
@@ -312,6 +321,19 @@ mod tests {
 
     fn plain_rows(grid: &Grid) -> Vec<Vec<crate::read::grid::GridCell>> {
         (0..grid.height()).map(|r| (0..grid.width(r)).map(|c| grid.cell(r, c).clone()).collect()).collect()
+    }
+
+    #[test]
+    fn a_unit_line_over_a_one_row_header_is_not_part_of_it() {
+        let grid = Grid::from_values(
+            "s",
+            vec![
+                vec![text("单位名称：月坛街道"), Value::Empty, Value::Empty, text("单位：万元")],
+                vec![text("项目名称"), text("调整后预算金额"), text("实际支出金额"), text("预算支出比例")],
+            ],
+        );
+        assert_eq!(header_at(&grid, 0), None);
+        assert_eq!(header_at(&grid, 1).map(|h| (h.first_row, h.last_row)), Some((1, 1)));
     }
 
     #[test]

@@ -79,14 +79,18 @@ fn decimals_written(number: &str) -> u32 {
     number.split_once('.').map_or(0, |(_, fraction)| fraction.len() as u32)
 }
 
-/// A float read from the file, as its shortest decimal form (`405.81`, not `405.81000000000000227`).
+/// Excel keeps and shows at most 15 significant digits of a number.
+const EXCEL_SIGNIFICANT_DIGITS: u32 = 15;
+
+/// A float read from the file, as its shortest decimal form (`405.81`, not `405.81000000000000227`)
+/// cut to Excel's 15 significant digits (`=0.1+0.2` is 0.3, as Excel shows it), with its decimals.
 pub fn decimal_from_f64(value: f64) -> Option<(Decimal, u32)> {
     if !value.is_finite() {
         return None;
     }
-    let shortest = format!("{value}");
-    let decimal = Decimal::from_str(&shortest).ok()?;
-    Some((decimal, decimals_written(&shortest)))
+    let shortest = Decimal::from_str(&format!("{value}")).ok()?;
+    let decimal = shortest.round_sf(EXCEL_SIGNIFICANT_DIGITS).unwrap_or(shortest).normalize();
+    Some((decimal, decimal.scale()))
 }
 
 #[cfg(test)]
@@ -129,7 +133,8 @@ mod tests {
         let (value, decimals) = decimal_from_f64(405.81000000000000227).unwrap();
         assert_eq!(value.to_string(), "405.81");
         assert_eq!(decimals, 2);
-        assert_eq!(decimal_from_f64(0.1 + 0.2).unwrap().0.to_string(), "0.30000000000000004");
+        assert_eq!(decimal_from_f64(0.1 + 0.2).unwrap(), (Decimal::from_str("0.3").unwrap(), 1));
+        assert_eq!(decimal_from_f64(98.16 / 100.0).unwrap().0.to_string(), "0.9816");
         assert_eq!(decimal_from_f64(80.0).unwrap(), (Decimal::from(80), 0));
         assert!(decimal_from_f64(f64::NAN).is_none());
     }
