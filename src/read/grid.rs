@@ -283,30 +283,48 @@ fn value_of(data: &Data) -> Value {
     }
 }
 
-fn value_of_ref(data: DataRef<'_>) -> Value {
+fn value_of_ref(data: &DataRef<'_>) -> Value {
     match data {
         DataRef::Empty => Value::Empty,
-        DataRef::Int(i) => Value::Number(i as f64),
-        DataRef::Float(f) => Value::Number(f),
-        DataRef::String(s) => Value::Text(s),
+        DataRef::Int(i) => Value::Number(*i as f64),
+        DataRef::Float(f) => Value::Number(*f),
+        DataRef::String(s) => Value::Text(s.clone()),
         DataRef::SharedString(s) => Value::Text(s.to_string()),
-        DataRef::Bool(b) => Value::Bool(b),
+        DataRef::Bool(b) => Value::Bool(*b),
         DataRef::Error(e) => Value::Error(e.to_string()),
         DataRef::DateTime(d) => Value::Date(d.to_string()),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Date(s),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Date(s.clone()),
     }
 }
 
-/// .xlsx/.xlsm: values and number formats in one pass over each sheet's XML.
+/// Reservation caps, so a sheet claiming to be a million rows wide costs nothing up front.
+const MAX_RESERVED_ROWS: u32 = 1 << 20;
+const MAX_RESERVED_WIDTH: u32 = 64;
+
+/// .xlsx/.xlsm: values and number formats in one pass over each sheet's XML. calamine finds merged
+/// ranges with a second full pass, so a second reader does that on the other core meanwhile.
 fn read_xlsx(path: &Path, mut xlsx: Xlsx<BufReader<File>>) -> Result<Vec<Grid>> {
     let names = xlsx.sheet_names();
-    let mut grids = Vec::with_capacity(names.len());
-    for name in names {
-        let rows = read_xlsx_cells(&mut xlsx, &name).map_err(|e| sheet_error(path, &name, e))?;
-        let merges = xlsx.merge_cells_by_sheet_name(&name).map_err(|e| sheet_error(path, &name, e))?;
-        grids.push(Grid::new(&name, rows, merges.iter().map(merge_of).collect()));
-    }
-    Ok(grids)
+    std::thread::scope(|scope| {
+        let merges = scope.spawn(|| read_xlsx_merges(path, &names));
+        let mut cells = Vec::with_capacity(names.len());
+        for name in &names {
+            cells.push(read_xlsx_cells(&mut xlsx, name).map_err(|e| sheet_error(path, name, e))?);
+        }
+        let merges = merges.join().unwrap_or_else(|_| Err(sheet_error(path, "", "merged cells could not be read")))?;
+        Ok(names.iter().zip(cells).zip(merges).map(|((name, rows), merges)| Grid::new(name, rows, merges)).collect())
+    })
+}
+
+fn read_xlsx_merges(path: &Path, names: &[String]) -> Result<Vec<Vec<Merge>>> {
+    let mut xlsx: Xlsx<BufReader<File>> = calamine::open_workbook(path).map_err(|e| open_error(path, calamine::Error::Xlsx(e)))?;
+    names
+        .iter()
+        .map(|name| {
+            let merges = xlsx.merge_cells_by_sheet_name(name).map_err(|e| sheet_error(path, name, e))?;
+            Ok(merges.iter().map(merge_of).collect())
+        })
+        .collect()
 }
 
 fn read_xlsx_cells(
@@ -314,23 +332,30 @@ fn read_xlsx_cells(
     name: &str,
 ) -> Result<Vec<Vec<GridCell>>, calamine::XlsxError> {
     let mut reader = xlsx.worksheet_cells_reader(name)?;
-    let mut formats: HashMap<usize, Option<NumberFormat>> = HashMap::new();
-    let mut rows: Vec<Vec<GridCell>> = Vec::new();
+    // Indexed by style id: a sheet uses few styles, and this runs once per cell.
+    let mut formats: Vec<Option<Option<NumberFormat>>> = Vec::new();
+    // The sheet states its size up front; reserving it saves regrowing a vector per row.
+    let size = reader.dimensions();
+    let width = (size.end.1 + 1).min(MAX_RESERVED_WIDTH) as usize;
+    let mut rows: Vec<Vec<GridCell>> = Vec::with_capacity((size.end.0 + 1).min(MAX_RESERVED_ROWS) as usize);
     while let Some((cell, style_id)) = reader.next_cell_with_style_id()? {
         let (row, col) = cell.get_position();
-        let value = value_of_ref(cell.get_value().clone());
+        let value = value_of_ref(cell.get_value());
         if value == Value::Empty {
             continue;
         }
-        let format = *formats.entry(style_id).or_insert_with(|| {
+        if formats.len() <= style_id {
+            formats.resize(style_id + 1, None);
+        }
+        let format = *formats[style_id].get_or_insert_with(|| {
             reader
                 .styles()
                 .get(style_id)
                 .and_then(|s| s.number_format.as_ref())
                 .and_then(|f| NumberFormat::parse(&f.format_code))
         });
-        if rows.len() <= row as usize {
-            rows.resize(row as usize + 1, Vec::new());
+        while rows.len() <= row as usize {
+            rows.push(Vec::with_capacity(width));
         }
         let target = &mut rows[row as usize];
         if target.len() <= col as usize {

@@ -108,7 +108,7 @@ fn read_body(grid: &Grid, header: &Header, unit: Unit) -> Body {
         rows.push(ListRow {
             kind,
             row,
-            seq: header.columns.seq.and_then(|col| label_text(grid.cell(row, col))),
+            seq: header.columns.seq.filter(|_| kind == RowKind::Project).and_then(|col| label_text(grid.cell(row, col))),
             department: row_department,
             project: if kind == RowKind::Project { project } else { None },
             project_cell: header.columns.project.map(|col| CellRef::new(row, col)),
@@ -132,15 +132,20 @@ fn read_body(grid: &Grid, header: &Header, unit: Unit) -> Body {
 
 /// `None` for a row that is neither 合计 nor 小计 (a project, if it has content).
 fn classify(grid: &Grid, row: u32, label_cols: &[u32]) -> Option<RowKind> {
-    let labels: Vec<String> =
-        label_cols.iter().filter_map(|col| grid.cell(row, *col).value.display()).map(|t| squash(&t)).collect();
-    if labels.iter().any(|t| t.starts_with("合计") || t.starts_with("总计") || t == "总合计") {
-        Some(RowKind::Total)
-    } else if labels.iter().any(|t| t.contains("小计")) {
-        Some(RowKind::Subtotal)
-    } else {
-        None
-    }
+    let mut labels = label_cols.iter().filter_map(|col| match &grid.cell(row, *col).value {
+        Value::Text(text) if text.contains(['计', '計']) => Some(squash(text)),
+        _ => None,
+    });
+    // Only texts holding 计 get this far, so the common project row allocates nothing.
+    labels.find_map(|t| {
+        if t.starts_with("合计") || t.starts_with("总计") || t == "总合计" {
+            Some(RowKind::Total)
+        } else if t.contains("小计") {
+            Some(RowKind::Subtotal)
+        } else {
+            None
+        }
+    })
 }
 
 /// The department of a row: merged down, written once and left blank below, or repeated.
@@ -180,8 +185,10 @@ const FOOTER_MARKS: &[&str] =
 fn is_footer(grid: &Grid, row: u32) -> bool {
     (0..grid.width(row)).any(|col| {
         let GridCell { value: Value::Text(text), .. } = grid.cell(row, col) else { return false };
-        let text = squash(text);
-        FOOTER_MARKS.iter().any(|mark| text.starts_with(mark))
+        let first = text.trim_start().chars().next().map(crate::read::text::to_half_width);
+        // Squash only texts that start like a footer mark.
+        first.is_some_and(|c| FOOTER_MARKS.iter().any(|mark| mark.starts_with(c)))
+            && FOOTER_MARKS.iter().any(|mark| squash(text).starts_with(mark))
     })
 }
 

@@ -88,9 +88,31 @@ pub fn decimal_from_f64(value: f64) -> Option<(Decimal, u32)> {
     if !value.is_finite() {
         return None;
     }
+    if let Some(found) = few_decimals(value) {
+        return Some(found);
+    }
     let shortest = Decimal::from_str(&format!("{value}")).ok()?;
     let decimal = shortest.round_sf(EXCEL_SIGNIFICANT_DIGITS).unwrap_or(shortest).normalize();
     Some((decimal, decimal.scale()))
+}
+
+/// Money is almost always a whole number of fen: find the fewest decimals (up to 4) whose integer
+/// reads back as the very same float, without going through text. Such a form is the shortest.
+fn few_decimals(value: f64) -> Option<(Decimal, u32)> {
+    const LIMIT: f64 = 1e14;
+    let mut scale = 1.0;
+    for decimals in 0..=4u32 {
+        let scaled = value * scale;
+        if scaled.abs() >= LIMIT {
+            return None;
+        }
+        let integer = scaled.round();
+        if integer / scale == value {
+            return Some((Decimal::new(integer as i64, decimals), decimals));
+        }
+        scale *= 10.0;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -137,5 +159,9 @@ mod tests {
         assert_eq!(decimal_from_f64(98.16 / 100.0).unwrap().0.to_string(), "0.9816");
         assert_eq!(decimal_from_f64(80.0).unwrap(), (Decimal::from(80), 0));
         assert!(decimal_from_f64(f64::NAN).is_none());
+        assert_eq!(decimal_from_f64(-1144.63).unwrap().0.to_string(), "-1144.63");
+        assert_eq!(decimal_from_f64(0.9896).unwrap(), (Decimal::from_str("0.9896").unwrap(), 4));
+        assert_eq!(decimal_from_f64(1e20).unwrap().0, Decimal::from_str("100000000000000000000").unwrap());
+        assert_eq!(decimal_from_f64(0.123456789).unwrap().1, 9);
     }
 }

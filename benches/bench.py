@@ -1,0 +1,127 @@
+"""Benchmarks budgetlint against named alternatives on a generated 100,000-row 附件1, in one run.
+
+    python benches/bench.py [--rows 100000] [--repeat 5]
+
+Prints the median wall time of each command and the ratios the issues set targets for:
+  * `budgetlint extract` vs python-calamine's raw read (`CalamineWorkbook…to_python()`), both as a
+    fresh process and in-process (`budgetlint.read_list` vs the same raw read);
+  * `budgetlint check --format json` vs `budgetlint extract` on the same file.
+Needs the package installed in release mode (the README's quick start does that) and the `bench` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+
+DEPARTMENTS = ["综合办公室", "城市管理办公室", "党群工作办公室", "民生保障办公室", "平安建设办公室", "社区建设办公室", "市民服务中心"]
+HEADER = ["序号", "实施部室", "项目名称", "年初预算金额", "调整后预算金额", "实际支出金额", "预算支出比例", "偏差原因"]
+
+
+def generate(path: Path, rows: int, seed: int = 2020) -> None:
+    """A 附件1 with `rows` projects: amounts to 0.01 万元, ratios as % cells, one ratio in 50 wrong."""
+    rng = random.Random(seed)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("附件1")
+    amount = book.add_format({"num_format": "#,##0.00"})
+    percent = book.add_format({"num_format": "0.00%"})
+    sheet.write_row(0, 0, ["西城区区级项目支出绩效跟踪清单"])
+    sheet.write_row(1, 0, ["单位名称：北京市西城区人民政府月坛街道办事处", "", "", "", "", "", "单位：万元"])
+    sheet.write_row(2, 0, HEADER)
+    totals = [Decimal(0)] * 3
+    for i in range(rows):
+        row = 3 + i
+        initial = Decimal(rng.randint(1_000, 500_000)) / 100
+        adjusted = (initial * Decimal(rng.randint(60, 130)) / 100).quantize(Decimal("0.01"))
+        actual = (adjusted * Decimal(rng.randint(70, 100)) / 100).quantize(Decimal("0.01"))
+        ratio = (actual / adjusted).quantize(Decimal("0.0001")) if adjusted else Decimal(0)
+        if i % 50 == 7:
+            ratio = Decimal(1)
+        sheet.write_number(row, 0, i + 1)
+        sheet.write_string(row, 1, DEPARTMENTS[(i * len(DEPARTMENTS)) // rows])
+        sheet.write_string(row, 2, f"项目{i + 1:06d}")
+        for col, value in zip((3, 4, 5), (initial, adjusted, actual)):
+            sheet.write_number(row, col, float(value), amount)
+        sheet.write_number(row, 6, float(ratio), percent)
+        sheet.write_string(row, 7, "受疫情影响" if ratio < Decimal("0.9") else "")
+        totals = [t + v for t, v in zip(totals, (initial, adjusted, actual))]
+    total_row = 3 + rows
+    sheet.write_string(total_row, 0, "合计")
+    for col, value in zip((3, 4, 5), totals):
+        sheet.write_number(total_row, col, float(value), amount)
+    sheet.write_number(total_row, 6, float((totals[2] / totals[1]).quantize(Decimal("0.0001"))), percent)
+    book.close()
+
+
+def median_seconds(command: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def median_in_process(work, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    import budgetlint
+    from python_calamine import CalamineWorkbook
+
+    exe = shutil.which("budgetlint", path=str(Path(sys.executable).parent)) or "budgetlint"
+    with tempfile.TemporaryDirectory() as directory:
+        workbook = Path(directory) / "附件1-100k.xlsx"
+        start = time.perf_counter()
+        generate(workbook, args.rows)
+        print(f"generated {args.rows:,} rows in {time.perf_counter() - start:.1f} s ({workbook.stat().st_size / 1e6:.1f} MB)")
+        out = Path(directory) / "out.parquet"
+        raw_read = f"from python_calamine import CalamineWorkbook; CalamineWorkbook.from_path({str(workbook)!r}).get_sheet_by_index(0).to_python()"
+
+        figures = {
+            "python-calamine raw read (process)": median_seconds([sys.executable, "-c", raw_read], args.repeat),
+            "budgetlint extract -o parquet (process)": median_seconds([exe, "extract", str(workbook), "-o", str(out)], args.repeat),
+            "budgetlint check --format json (process)": median_seconds([exe, "check", str(workbook), "--format", "json"], args.repeat),
+            "python-calamine raw read (in-process)": median_in_process(
+                lambda: CalamineWorkbook.from_path(str(workbook)).get_sheet_by_index(0).to_python(), args.repeat
+            ),
+            "budgetlint.read_list (in-process)": median_in_process(lambda: budgetlint.read_list(workbook), args.repeat),
+        }
+    width = max(map(len, figures))
+    print(f"median of {args.repeat} runs, {args.rows:,} rows:")
+    for name, seconds in figures.items():
+        print(f"  {name:<{width}}  {seconds * 1000:8.0f} ms")
+    ratios = [
+        ("extract / python-calamine (process)", figures["budgetlint extract -o parquet (process)"], figures["python-calamine raw read (process)"], 1.5),
+        ("read_list / python-calamine (in-process)", figures["budgetlint.read_list (in-process)"], figures["python-calamine raw read (in-process)"], 1.5),
+        ("check --format json / extract", figures["budgetlint check --format json (process)"], figures["budgetlint extract -o parquet (process)"], 1.3),
+    ]
+    for name, ours, theirs, target in ratios:
+        verdict = "ok" if ours / theirs <= target else "OVER TARGET"
+        print(f"  {name:<{width}}  {ours / theirs:8.2f}×  (target ≤ {target}×, {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Quick start: install budgetlint (release build) into .venv and check the bundled example workbook.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${BUDGETLINT_VENV:-.venv}"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet .
+echo
+echo "\$ budgetlint check examples/附件1-月坛街道-2020.xlsx"
+# The example is the seed report's own 附件1: its five wrong ratios are the expected output, so
+# --fail-on never keeps this script's exit code about the installation, not about the workbook.
+"$VENV/bin/budgetlint" check --fail-on never "examples/附件1-月坛街道-2020.xlsx"
