@@ -304,7 +304,7 @@ fn print_table(table: &Tabular) {
         Ok(frame) => {
             set_terminal_format_defaults();
             println!("{frame}");
-            println!("共 {} 行；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet", table.height());
+            println!("共 {} 行（金额单位：万元，比例单位：%）；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet", table.height());
         }
         Err(e) => eprintln!("{e}"),
     }
@@ -312,7 +312,14 @@ fn print_table(table: &Tabular) {
 
 /// polars reads its table width and row limit from the environment; the user's own settings win.
 fn set_terminal_format_defaults() {
-    for (key, value) in [("POLARS_FMT_MAX_ROWS", "40"), ("POLARS_FMT_MAX_COLS", "12"), ("POLARS_FMT_STR_LEN", "40")] {
+    let settings = [
+        ("POLARS_FMT_MAX_ROWS", "40"),
+        ("POLARS_FMT_MAX_COLS", "12"),
+        ("POLARS_FMT_STR_LEN", "40"),
+        ("POLARS_TABLE_WIDTH", "160"),
+        ("POLARS_FMT_TABLE_HIDE_COLUMN_DATA_TYPES", "1"),
+    ];
+    for (key, value) in settings {
         if std::env::var_os(key).is_none() {
             std::env::set_var(key, value);
         }

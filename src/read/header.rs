@@ -203,9 +203,12 @@ fn two_row_texts(grid: &Grid, row: u32, top: &[Option<String>]) -> Option<Vec<Ve
         }
         any_sub = true;
         let group_text = own_top.or_else(|| group.clone()).unwrap_or_default();
+        // 项目预算金额 over 年初 reads 年初预算金额: the group's 项目 prefix goes when the sub-cell leads.
+        let squashed_group = squash(&group_text);
+        let group_core = squashed_group.strip_prefix("项目").unwrap_or(&squashed_group);
         columns.push(vec![
             Some(sub.clone()),
-            Some(format!("{sub}{group_text}")),
+            Some(format!("{sub}{group_core}")),
             Some(format!("{group_text}{sub}")),
             Some(group_text),
         ]);

@@ -99,7 +99,7 @@ fn read_body(grid: &Grid, header: &Header, unit: Unit) -> Body {
         let kind = classify(grid, row, &label_cols);
         let figures = RawFigures::read(grid, header, row);
         let project = header.columns.project.and_then(|col| label_text(grid.cell(row, col)));
-        if kind == Some(RowKind::Project) && project.is_none() && figures.is_empty() {
+        if kind.is_none() && project.is_none() && figures.is_empty() {
             row += 1;
             continue;
         }
@@ -375,5 +375,35 @@ fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field 
             let (value, decimals) = shown(&n);
             Field::Value(Figure { value, decimals: Some(decimals), cell: n.cell, as_text: n.as_text })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::grid::{Grid, Merge, Value};
+
+    fn t(s: &str) -> Value {
+        if s.is_empty() { Value::Empty } else { Value::Text(s.into()) }
+    }
+
+    #[test]
+    fn an_unrecognised_group_cell_leaves_one_table() {
+        let rows = vec![
+            vec![t("序号"), t("项目名称"), t("某某金额"), t(""), t("项目支出金额"), t("预算完成比例")],
+            vec![t(""), t(""), t("年初"), t("调整后"), t(""), t("")],
+            vec![Value::Number(1.0), t("甲"), Value::Number(1.0), Value::Number(1.0), Value::Number(1.0), Value::Number(1.0)],
+            vec![t("合计"), t(""), Value::Number(1.0), Value::Number(1.0), Value::Number(1.0), Value::Number(1.0)],
+        ];
+        let plain = Grid::from_values("s", rows);
+        let cells = (0..plain.height()).map(|r| (0..plain.width(r)).map(|c| plain.cell(r, c).clone()).collect()).collect();
+        let merges = vec![
+            Merge { first_row: 0, first_col: 0, last_row: 1, last_col: 0 },
+            Merge { first_row: 0, first_col: 1, last_row: 1, last_col: 1 },
+            Merge { first_row: 0, first_col: 2, last_row: 0, last_col: 3 },
+        ];
+        let tables = tables_in(&Grid::new("s", cells, merges), 0);
+        let shape: Vec<(u32, u32, usize)> = tables.iter().map(|t| (t.header_rows.0, t.header_rows.1, t.rows.len())).collect();
+        assert_eq!(shape, vec![(0, 0, 2)]);
     }
 }

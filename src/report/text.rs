@@ -100,12 +100,12 @@ pub fn render_rules(lang: Lang) -> String {
 
 /// `budgetlint explain A001`: what the rule finds, why it matters, an example.
 pub fn render_explain(rule: &RuleInfo, lang: Lang) -> String {
-    let (what, why, example, severity) = match lang {
-        Lang::Zh => ("检查内容", "说明", "示例", "严重程度"),
-        Lang::En => ("What it finds", "Why it matters", "Example", "Severity"),
+    let (why, example, severity) = match lang {
+        Lang::Zh => ("说明", "示例", "严重程度"),
+        Lang::En => ("Why it matters", "Example", "Severity"),
     };
     format!(
-        "{id}  {title}\n\n{severity}：{sev}\n\n{what}：{title}\n\n{why}：{why_text}\n\n{example}：{example_text}\n",
+        "{id}  {title}\n\n{severity}：{sev}\n\n{why}：{why_text}\n\n{example}：{example_text}\n",
         id = rule.id,
         title = rule.title.get(lang),
         sev = rule.severity.label(lang),
