@@ -5,7 +5,9 @@
 Prints the median wall time of each command and the ratios the issues set targets for:
   * `budgetlint extract` vs python-calamine's raw read (`CalamineWorkbook…to_python()`), both as a
     fresh process and in-process (`budgetlint.read_list` vs the same raw read);
-  * `budgetlint check --format json` vs `budgetlint extract` on the same file.
+  * `budgetlint check --format json` vs `budgetlint extract` on the same file;
+  * `budgetlint check -o OUT.xlsx` (the annotated workbook) vs benches/openpyxl_check.py, an openpyxl
+    script doing the same ratio and total checks and writing a highlighted copy.
 Needs the package installed in release mode (the README's quick start does that) and the `bench` extra.
 """
 
@@ -107,6 +109,13 @@ def main() -> int:
                 lambda: CalamineWorkbook.from_path(str(workbook)).get_sheet_by_index(0).to_python(), args.repeat
             ),
             "budgetlint.read_list (in-process)": median_in_process(lambda: budgetlint.read_list(workbook), args.repeat),
+            "budgetlint check -o annotated.xlsx (process)": median_seconds(
+                [exe, "check", str(workbook), "-o", str(Path(directory) / "annotated.xlsx")], args.repeat
+            ),
+            "openpyxl check + highlighted copy (process)": median_seconds(
+                [sys.executable, str(Path(__file__).with_name("openpyxl_check.py")), str(workbook), str(Path(directory) / "openpyxl.xlsx")],
+                min(args.repeat, 3),
+            ),
         }
     width = max(map(len, figures))
     print(f"median of {args.repeat} runs, {args.rows:,} rows:")
@@ -120,6 +129,9 @@ def main() -> int:
     for name, ours, theirs, target in ratios:
         verdict = "ok" if ours / theirs <= target else "OVER TARGET"
         print(f"  {name:<{width}}  {ours / theirs:8.2f}×  (target ≤ {target}×, {verdict})")
+    speedup = figures["openpyxl check + highlighted copy (process)"] / figures["budgetlint check -o annotated.xlsx (process)"]
+    verdict = "ok" if speedup >= 15 else "UNDER TARGET"
+    print(f"  {'openpyxl / budgetlint check -o xlsx':<{width}}  {speedup:8.2f}×  (target ≥ 15×, {verdict})")
     return 0
 
 

@@ -13,7 +13,7 @@ use crate::read::read_workbook_strict;
 use crate::report::text::{render_explain, render_report, render_rules, Style};
 use crate::report::{projects_table, Report, Tabular};
 use crate::settings::{FailOn, Settings};
-use crate::write::write_atomically;
+use crate::write::{annotated_path, write_annotated, write_atomically};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,9 +66,15 @@ enum Command {
         /// 设置阈值，如 low_execution_percent=85 / set a threshold
         #[arg(long, value_name = "NAME=VALUE")]
         threshold: Vec<String>,
-        /// 把问题清单写入文件（.json .csv .parquet）/ write the findings to a file
+        /// 输出文件：.xlsx 为标注后的工作簿，.json .csv .parquet 为问题清单 / annotated workbook (.xlsx) or findings file
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// 为每个输入写出标注后的工作簿 NAME.checked.xlsx / write NAME.checked.xlsx for every input
+        #[arg(long)]
+        annotate: bool,
+        /// --annotate 的输出文件夹（默认与输入同目录）/ folder for --annotate outputs
+        #[arg(long, requires = "annotate")]
+        out_dir: Option<PathBuf>,
     },
     /// 列出全部规则 / list the rule catalog
     Rules {
@@ -161,10 +167,11 @@ impl Command {
     fn run(self) -> Result<i32> {
         match self {
             Command::Extract { files, output, lang } => extract(&files, output.as_deref(), lang.map(Lang::from).unwrap_or_default()),
-            Command::Check { files, format, fail_on, lang, config, show_info, disable, severity, threshold, output } => {
+            Command::Check { files, format, fail_on, lang, config, show_info, disable, severity, threshold, output, annotate, out_dir } => {
                 let mut settings = Settings::load(config.as_deref())?;
                 apply_flags(&mut settings, Flags { fail_on, lang, show_info, disable, severity, threshold })?;
-                check(&files, format, output.as_deref(), settings)
+                let outputs = Outputs { file: output, annotate, out_dir };
+                check(&files, format, &outputs, settings)
             }
             Command::Rules { lang } => {
                 print!("{}", render_rules(lang.map(Lang::from).unwrap_or_default()));
@@ -326,10 +333,21 @@ fn set_terminal_format_defaults() {
     }
 }
 
-fn check(files: &[PathBuf], format: Format, output: Option<&Path>, settings: Settings) -> Result<i32> {
+/// What `check` writes besides its report on stdout.
+struct Outputs {
+    file: Option<PathBuf>,
+    annotate: bool,
+    out_dir: Option<PathBuf>,
+}
+
+fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Settings) -> Result<i32> {
     let inputs = expand_inputs(files);
     if inputs.is_empty() {
         return Err(Error::Usage("没有找到要检查的工作簿（.xlsx .xlsm .xls .ods）".into()));
+    }
+    let wants_workbook = outputs.file.as_deref().is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")));
+    if wants_workbook && inputs.len() != 1 {
+        return Err(Error::Usage("-o OUT.xlsx 只能用于一个输入文件；多个文件请用 --annotate [--out-dir DIR]".into()));
     }
     let show_progress = inputs.len() > 1 && std::io::stderr().is_terminal();
     let report = Report::check_paths(&inputs, settings, |done, total, path| {
@@ -351,14 +369,33 @@ fn check(files: &[PathBuf], format: Format, output: Option<&Path>, settings: Set
             let _ = report.findings_table().write_csv(&mut stdout);
         }
     }
-    if let Some(path) = output {
-        write_table(&report.findings_table(), path, &inputs)?;
-    }
     if format != Format::Text {
         for (path, error) in report.failures() {
             eprintln!("{} {}: {}", report.settings.lang.pick("错误：", "error:"), path.display(), error.message(report.settings.lang));
         }
     }
-    Ok(report.exit_code())
+    let mut code = report.exit_code();
+    match outputs.file.as_deref() {
+        Some(path) if wants_workbook => {
+            if let Some((input, checked)) = report.checked_files().next() {
+                write_annotated(input, checked, &report.settings, path, &inputs)?;
+            }
+        }
+        Some(path) => write_table(&report.findings_table(), path, &inputs)?,
+        None => {}
+    }
+    if outputs.annotate {
+        if let Some(dir) = outputs.out_dir.as_deref() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Write { path: dir.to_path_buf(), detail: e.to_string() })?;
+        }
+        for (input, checked) in report.checked_files() {
+            let target = annotated_path(input, outputs.out_dir.as_deref());
+            if let Err(error) = write_annotated(input, checked, &report.settings, &target, &inputs) {
+                eprintln!("{} {}", report.settings.lang.pick("错误：", "error:"), error.message(report.settings.lang));
+                code = 2;
+            }
+        }
+    }
+    Ok(code)
 }
 

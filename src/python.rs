@@ -120,6 +120,22 @@ impl NativeReport {
         (c.files, c.unreadable, c.errors, c.warnings, c.infos, c.hidden_infos)
     }
 
+    /// Writes the annotated workbook of the `index`-th readable file.
+    fn write_annotated(&self, py: Python<'_>, path: PathBuf, index: usize) -> PyResult<()> {
+        let report = &self.report;
+        let Some((input, checked)) = report.checked_files().nth(index) else {
+            return Err(BudgetlintError::new_err("没有可标注的文件（no readable file to annotate）"));
+        };
+        let inputs: Vec<PathBuf> = report.files.iter().map(|f| f.path.clone()).collect();
+        let written = guarded(py, || Ok(crate::write::write_annotated(input, checked, &report.settings, &path, &inputs)))?;
+        written.map_err(|e| py_error(py, &e, report.settings.lang))
+    }
+
+    /// Paths of the readable files, in order.
+    fn checked_paths(&self) -> Vec<String> {
+        self.report.checked_files().map(|(p, _)| p.display().to_string()).collect()
+    }
+
     /// (path, kind, message) of every file that could not be read.
     fn failures(&self) -> Vec<(String, String, String)> {
         let lang = self.report.settings.lang;

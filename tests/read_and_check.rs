@@ -115,3 +115,30 @@ fn a_figure_that_is_not_a_number_names_its_cell() {
     let lenient = read_workbook(&path).unwrap();
     assert!(matches!(lenient.tables[0].rows[0].actual, Field::Invalid { .. }));
 }
+
+#[test]
+fn the_annotated_copy_reads_back_with_calamine() {
+    use calamine::{open_workbook_auto, Data, Reader};
+    use budgetlint::report::check_file;
+
+    let input = temp_path("table5-annotate.xlsx");
+    write_table5(&input);
+    let settings = Settings::default();
+    let report = check_file(&input, &settings);
+    let checked = report.outcome.as_ref().unwrap();
+    let output = temp_path("table5-annotate.checked.xlsx");
+    budgetlint::write::write_annotated(&input, checked, &settings, &output, &[input.clone()]).unwrap();
+
+    let mut book = open_workbook_auto(&output).unwrap();
+    assert_eq!(book.sheet_names(), ["检查结果", "表5", "重算汇总"]);
+    let copy = book.worksheet_range("表5").unwrap();
+    assert_eq!(copy.get_value((4, 2)), Some(&Data::String("残疾人两项补贴".into())));
+    assert_eq!(copy.get_value((4, 5)), Some(&Data::Float(266.47)));
+    let results = book.worksheet_range("检查结果").unwrap();
+    let listed: Vec<String> = results.rows().filter_map(|r| r.get(2).map(|c| c.to_string())).filter(|c| c.starts_with('G')).collect();
+    assert_eq!(listed, ["G5", "G6", "G7", "G8", "G9"]);
+    let rollup = book.worksheet_range("重算汇总").unwrap();
+    assert_eq!(rollup.get_value((1, 1)), Some(&Data::String("民生保障办公室".into())));
+    assert_eq!(rollup.get_value((1, 4)), Some(&Data::Float(1613.12)));
+    assert!(budgetlint::write::write_annotated(&input, checked, &settings, &input, &[input.clone()]).is_err());
+}

@@ -105,6 +105,26 @@ class Report:
         """What the command line would exit with: 0 clean, 1 findings reach ``fail_on``, 2 unreadable file."""
         return self._native.exit_code()
 
+    def write_annotated(self, path: PathLike, file: PathLike | None = None) -> Path:
+        """Write the annotated copy of a checked workbook to ``path`` (an .xlsx; never over an input).
+
+        Findings' cells are filled by severity and carry a note; a first sheet 检查结果 lists the
+        findings with links, and 重算汇总 holds the department roll-up as live formulas with a chart.
+        ``file`` chooses the input when the report covers several.
+        """
+        paths = self._native.checked_paths()
+        if file is None:
+            if len(paths) != 1:
+                raise ConfigError(f"报告包含 {len(paths)} 个文件，请用 file= 指定要标注的一个 (choose one with file=)")
+            index = 0
+        else:
+            wanted = os.fspath(file)
+            if wanted not in paths:
+                raise ConfigError(f"{wanted} 不在本报告中 (not in this report)")
+            index = paths.index(wanted)
+        self._native.write_annotated(os.fspath(path), index)
+        return Path(path)
+
     def to_json(self) -> str:
         """Summary counts, findings and failures as JSON (exact decimal numbers)."""
         return self._native.to_json()

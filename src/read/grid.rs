@@ -8,6 +8,7 @@ use std::path::Path;
 use calamine::{open_workbook_auto, Data, DataRef, Dimensions, Reader, Sheets, Xlsx};
 
 use crate::error::{Error, Result};
+use crate::read::layout::{read_xlsx_layouts, SheetLayout};
 
 /// A cell's value as stored.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -104,6 +105,17 @@ fn strip_literals(section: &str) -> String {
 pub struct GridCell {
     pub value: Value,
     pub format: Option<NumberFormat>,
+    /// Index into the grid's [`CellLook`]s; 0 is the default look.
+    pub look: u16,
+}
+
+/// How a cell looks, as far as the annotated copy reproduces it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct CellLook {
+    /// The number format code; `None` for General.
+    pub number_format: Option<String>,
+    pub bold: bool,
+    pub wrap: bool,
 }
 
 /// A merged range, inclusive, 0-based.
@@ -121,11 +133,14 @@ pub struct Grid {
     pub name: String,
     rows: Vec<Vec<GridCell>>,
     merges: Vec<Merge>,
+    /// Widths, heights and formula texts (xlsx only); its merges are `merges`.
+    pub layout: SheetLayout,
+    pub looks: Vec<CellLook>,
     /// For every cell covered by a merge (but not its anchor), the merge's index.
     covered: HashMap<(u32, u32), usize>,
 }
 
-static EMPTY_CELL: GridCell = GridCell { value: Value::Empty, format: None };
+static EMPTY_CELL: GridCell = GridCell { value: Value::Empty, format: None, look: 0 };
 
 impl Grid {
     pub fn new(name: impl Into<String>, rows: Vec<Vec<GridCell>>, merges: Vec<Merge>) -> Grid {
@@ -139,14 +154,24 @@ impl Grid {
                 }
             }
         }
-        Grid { name: name.into(), rows, merges, covered }
+        Grid { name: name.into(), rows, merges, covered, layout: SheetLayout::default(), looks: vec![CellLook::default()] }
+    }
+
+    fn with_layout(mut self, layout: SheetLayout, looks: Vec<CellLook>) -> Grid {
+        self.layout = SheetLayout { merges: Vec::new(), ..layout };
+        self.looks = looks;
+        self
+    }
+
+    pub fn look(&self, cell: &GridCell) -> &CellLook {
+        self.looks.get(cell.look as usize).unwrap_or(&self.looks[0])
     }
 
     /// Builds a grid from plain values; handy for tests and generated input.
     pub fn from_values(name: &str, rows: Vec<Vec<Value>>) -> Grid {
         let rows = rows
             .into_iter()
-            .map(|r| r.into_iter().map(|value| GridCell { value, format: None }).collect())
+            .map(|r| r.into_iter().map(|value| GridCell { value, format: None, look: 0 }).collect())
             .collect();
         Grid::new(name, rows, Vec::new())
     }
@@ -260,7 +285,7 @@ fn grid_from_range(name: &str, range: &calamine::Range<Data>, merges: &[Dimensio
         for (r, data_row) in range.rows().enumerate() {
             let target = &mut rows[row0 as usize + r];
             target.resize(col0 as usize, GridCell::default());
-            target.extend(data_row.iter().map(|d| GridCell { value: value_of(d), format: None }));
+            target.extend(data_row.iter().map(|d| GridCell { value: value_of(d), format: None, look: 0 }));
         }
     }
     Grid::new(name, rows, merges.iter().map(merge_of).collect())
@@ -301,39 +326,35 @@ fn value_of_ref(data: &DataRef<'_>) -> Value {
 const MAX_RESERVED_ROWS: u32 = 1 << 20;
 const MAX_RESERVED_WIDTH: u32 = 64;
 
-/// .xlsx/.xlsm: values and number formats in one pass over each sheet's XML. calamine finds merged
-/// ranges with a second full pass, so a second reader does that on the other core meanwhile.
+/// .xlsx/.xlsm: values and number formats in one pass over each sheet's XML, while a second pass on
+/// the other core reads what calamine does not give (widths, heights, merges, formula texts).
 fn read_xlsx(path: &Path, mut xlsx: Xlsx<BufReader<File>>) -> Result<Vec<Grid>> {
     let names = xlsx.sheet_names();
     std::thread::scope(|scope| {
-        let merges = scope.spawn(|| read_xlsx_merges(path, &names));
+        let layouts = scope.spawn(|| read_xlsx_layouts(path, &names));
         let mut cells = Vec::with_capacity(names.len());
         for name in &names {
             cells.push(read_xlsx_cells(&mut xlsx, name).map_err(|e| sheet_error(path, name, e))?);
         }
-        let merges = merges.join().unwrap_or_else(|_| Err(sheet_error(path, "", "merged cells could not be read")))?;
-        Ok(names.iter().zip(cells).zip(merges).map(|((name, rows), merges)| Grid::new(name, rows, merges)).collect())
+        let layouts = layouts
+            .join()
+            .unwrap_or_else(|_| Err("layout reader failed".into()))
+            .map_err(|detail| Error::NotASpreadsheet { path: path.to_path_buf(), detail })?;
+        let grids = names.iter().zip(cells).zip(layouts).map(|((name, (rows, looks)), mut layout)| {
+            let merges = std::mem::take(&mut layout.merges);
+            Grid::new(name, rows, merges).with_layout(layout, looks)
+        });
+        Ok(grids.collect())
     })
 }
 
-fn read_xlsx_merges(path: &Path, names: &[String]) -> Result<Vec<Vec<Merge>>> {
-    let mut xlsx: Xlsx<BufReader<File>> = calamine::open_workbook(path).map_err(|e| open_error(path, calamine::Error::Xlsx(e)))?;
-    names
-        .iter()
-        .map(|name| {
-            let merges = xlsx.merge_cells_by_sheet_name(name).map_err(|e| sheet_error(path, name, e))?;
-            Ok(merges.iter().map(merge_of).collect())
-        })
-        .collect()
-}
+type CellsAndLooks = (Vec<Vec<GridCell>>, Vec<CellLook>);
 
-fn read_xlsx_cells(
-    xlsx: &mut Xlsx<BufReader<File>>,
-    name: &str,
-) -> Result<Vec<Vec<GridCell>>, calamine::XlsxError> {
+fn read_xlsx_cells(xlsx: &mut Xlsx<BufReader<File>>, name: &str) -> Result<CellsAndLooks, calamine::XlsxError> {
     let mut reader = xlsx.worksheet_cells_reader(name)?;
     // Indexed by style id: a sheet uses few styles, and this runs once per cell.
-    let mut formats: Vec<Option<Option<NumberFormat>>> = Vec::new();
+    let mut by_style: Vec<Option<(Option<NumberFormat>, u16)>> = Vec::new();
+    let mut looks = vec![CellLook::default()];
     // The sheet states its size up front; reserving it saves regrowing a vector per row.
     let size = reader.dimensions();
     let width = (size.end.1 + 1).min(MAX_RESERVED_WIDTH) as usize;
@@ -344,15 +365,18 @@ fn read_xlsx_cells(
         if value == Value::Empty {
             continue;
         }
-        if formats.len() <= style_id {
-            formats.resize(style_id + 1, None);
+        if by_style.len() <= style_id {
+            by_style.resize(style_id + 1, None);
         }
-        let format = *formats[style_id].get_or_insert_with(|| {
-            reader
-                .styles()
-                .get(style_id)
-                .and_then(|s| s.number_format.as_ref())
-                .and_then(|f| NumberFormat::parse(&f.format_code))
+        let (format, look) = *by_style[style_id].get_or_insert_with(|| {
+            let style = reader.styles().get(style_id);
+            let look = look_of(style);
+            let index = looks.iter().position(|l| *l == look).unwrap_or_else(|| {
+                looks.push(look);
+                looks.len() - 1
+            });
+            let format = style.and_then(|s| s.number_format.as_ref()).and_then(|f| NumberFormat::parse(&f.format_code));
+            (format, u16::try_from(index).unwrap_or(0))
         });
         while rows.len() <= row as usize {
             rows.push(Vec::with_capacity(width));
@@ -361,9 +385,23 @@ fn read_xlsx_cells(
         if target.len() <= col as usize {
             target.resize(col as usize + 1, GridCell::default());
         }
-        target[col as usize] = GridCell { value, format };
+        target[col as usize] = GridCell { value, format, look };
     }
-    Ok(rows)
+    Ok((rows, looks))
+}
+
+fn look_of(style: Option<&calamine::Style>) -> CellLook {
+    let Some(style) = style else { return CellLook::default() };
+    let number_format = style
+        .number_format
+        .as_ref()
+        .map(|f| f.format_code.clone())
+        .filter(|code| !code.eq_ignore_ascii_case("general"));
+    CellLook {
+        number_format,
+        bold: style.font.as_ref().is_some_and(|f| f.is_bold()),
+        wrap: style.alignment.as_ref().is_some_and(|a| a.wrap_text),
+    }
 }
 
 #[cfg(test)]

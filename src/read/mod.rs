@@ -2,6 +2,7 @@
 
 pub mod grid;
 pub mod header;
+pub mod layout;
 pub mod table;
 pub mod text;
 

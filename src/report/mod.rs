@@ -92,6 +92,11 @@ impl Report {
         self.files.iter().filter_map(|f| f.outcome.as_ref().ok())
     }
 
+    /// Each readable file with what checking it gave.
+    pub fn checked_files(&self) -> impl Iterator<Item = (&Path, &Checked)> {
+        self.files.iter().filter_map(|f| f.outcome.as_ref().ok().map(|c| (f.path.as_path(), c)))
+    }
+
     pub fn failures(&self) -> impl Iterator<Item = (&Path, &Error)> {
         self.files.iter().filter_map(|f| f.outcome.as_ref().err().map(|e| (f.path.as_path(), e)))
     }

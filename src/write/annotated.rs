@@ -1,0 +1,446 @@
+//! The annotated workbook (FORMATS.md §6): the input's sheets as they were, each finding's cell filled
+//! and noted, a first sheet 检查结果 listing the findings with links, and 重算汇总 with the department
+//! roll-up as live formulas (cached values included) and a chart.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatBorder, Formula, Note, Url, Workbook, Worksheet, XlsxError};
+
+use crate::check::catalog::{rule, Severity};
+use crate::check::rollup::Rollup;
+use crate::model::{Amount, CellRef, Lang, ListTable, RowKind};
+use crate::read::grid::{Grid, GridCell, Value};
+use crate::report::{Checked, Finding};
+use crate::settings::Settings;
+
+const RESULTS_SHEET: &str = "检查结果";
+const ROLLUP_SHEET: &str = "重算汇总";
+const AMOUNT_FORMAT: &str = "#,##0.00";
+/// What Excel adds to a width in characters when it stores it (5 pixels of a 7-pixel digit, rounded down to 1/256).
+const EXCEL_WIDTH_PADDING: f64 = 0.7109375;
+/// Excel refuses longer formulas; a roll-up that would need one is written as its value.
+const MAX_FORMULA_LEN: usize = 8000;
+
+fn fill(severity: Severity) -> Color {
+    match severity {
+        Severity::Error => Color::RGB(0xFFC7CE),
+        Severity::Warning => Color::RGB(0xFFE699),
+        Severity::Info => Color::RGB(0xBDD7EE),
+    }
+}
+
+/// The annotated copy of `grids` (the input's sheets, read again) as .xlsx bytes.
+///
+/// # Errors
+/// What rust_xlsxwriter reports (an invalid sheet name, a cell out of Excel's range).
+pub fn annotated_workbook(grids: &[Grid], checked: &Checked, settings: &Settings) -> Result<Vec<u8>, XlsxError> {
+    let findings: Vec<&Finding> = checked.findings.iter().filter(|f| settings.shows(f.severity)).collect();
+    let names = SheetNames::new(grids);
+    let mut book = Workbook::new();
+    write_results_sheet(book.add_worksheet(), &findings, &names, settings.lang)?;
+    for grid in grids {
+        let sheet = book.add_worksheet();
+        sheet.set_name(names.output(&grid.name))?;
+        let notes = notes_by_cell(&findings, &grid.name, settings.lang);
+        let freeze_below = checked.workbook.tables.iter().find(|t| t.sheet == grid.name).map(|t| t.header_rows.1 + 1);
+        SheetCopy { grid, notes: &notes, formats: HashMap::new() }.write(sheet, freeze_below)?;
+    }
+    write_rollup_sheet(&mut book, checked, &names, settings.lang)?;
+    book.save_to_buffer()
+}
+
+/// Output sheet names: the input's, kept unless they clash with the two sheets budgetlint adds.
+struct SheetNames {
+    renamed: HashMap<String, String>,
+    results: String,
+    rollup: String,
+}
+
+impl SheetNames {
+    fn new(grids: &[Grid]) -> SheetNames {
+        let taken = |name: &str| grids.iter().any(|g| g.name == name);
+        let ours = |base: &str| if taken(base) { format!("{base}(budgetlint)") } else { base.to_string() };
+        SheetNames { renamed: HashMap::new(), results: ours(RESULTS_SHEET), rollup: ours(ROLLUP_SHEET) }
+    }
+
+    fn output<'a>(&'a self, input: &'a str) -> &'a str {
+        self.renamed.get(input).map_or(input, String::as_str)
+    }
+}
+
+fn quoted(sheet: &str) -> String {
+    format!("'{}'", sheet.replace('\'', "''"))
+}
+
+/// One note per cell gathering every finding on it, and the most serious severity for its fill.
+fn notes_by_cell(findings: &[&Finding], sheet: &str, lang: Lang) -> HashMap<(u32, u32), (Severity, String)> {
+    let mut notes: HashMap<(u32, u32), (Severity, String)> = HashMap::new();
+    for finding in findings.iter().filter(|f| f.sheet == sheet) {
+        let Some(cell) = finding.cell else { continue };
+        let entry = notes.entry((cell.row, cell.col)).or_insert((finding.severity, String::new()));
+        entry.0 = entry.0.max(finding.severity);
+        if !entry.1.is_empty() {
+            entry.1.push_str("\n\n");
+        }
+        entry.1.push_str(&note_text(finding, lang));
+    }
+    notes
+}
+
+fn note_text(finding: &Finding, lang: Lang) -> String {
+    let mut text = format!("[{} {}] {}", finding.rule, finding.severity.label(lang), finding.message);
+    let parts = [
+        (lang.pick("所填", "found"), &finding.found),
+        (lang.pick("应为", "expected"), &finding.expected),
+        (lang.pick("依据", "inputs"), &finding.inputs),
+    ];
+    for (label, value) in parts {
+        if let Some(value) = value {
+            text.push_str(&format!("\n{label}：{value}"));
+        }
+    }
+    text
+}
+
+/// Copies one sheet: values and types, formats, merges, widths and heights, plus the findings.
+struct SheetCopy<'a> {
+    grid: &'a Grid,
+    notes: &'a HashMap<(u32, u32), (Severity, String)>,
+    formats: HashMap<(u16, Option<Severity>), Format>,
+}
+
+impl SheetCopy<'_> {
+    fn write(mut self, sheet: &mut Worksheet, freeze_below: Option<u32>) -> Result<(), XlsxError> {
+        let grid = self.grid;
+        for &(first, last, stored) in &grid.layout.column_widths {
+            // The file stores widths with Excel's cell padding added; rust_xlsxwriter adds it again.
+            let width = if stored > 1.0 { stored - EXCEL_WIDTH_PADDING } else { stored };
+            for col in first..=last.min(grid.max_width() + 16) {
+                sheet.set_column_width(col as u16, width)?;
+            }
+        }
+        for &(row, height) in &grid.layout.row_heights {
+            sheet.set_row_height(row, height)?;
+        }
+        for merge in grid.merges() {
+            let format = self.format(grid.cell(merge.first_row, merge.first_col), (merge.first_row, merge.first_col));
+            sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", &format)?;
+        }
+        for row in 0..grid.height() {
+            for col in 0..grid.width(row) {
+                self.write_cell(sheet, row, col)?;
+            }
+        }
+        for (&(row, col), (_, text)) in self.notes {
+            if grid.cell(row, col).value == Value::Empty && !grid.is_merged_from_above(row, col) {
+                let format = self.format(grid.cell(row, col), (row, col));
+                sheet.write_blank(row, col as u16, &format)?;
+            }
+            sheet.insert_note(row, col as u16, &Note::new(text).set_author("budgetlint"))?;
+        }
+        if let Some(row) = freeze_below {
+            sheet.set_freeze_panes(row, 0)?;
+        }
+        Ok(())
+    }
+
+    fn format(&mut self, cell: &GridCell, at: (u32, u32)) -> Format {
+        let severity = self.notes.get(&at).map(|(s, _)| *s);
+        let grid = self.grid;
+        self.formats
+            .entry((cell.look, severity))
+            .or_insert_with(|| {
+                let look = grid.look(cell);
+                let mut format = Format::new();
+                if let Some(code) = &look.number_format {
+                    format = format.set_num_format(code);
+                }
+                if look.bold {
+                    format = format.set_bold();
+                }
+                if look.wrap {
+                    format = format.set_text_wrap();
+                }
+                if let Some(severity) = severity {
+                    format = format.set_background_color(fill(severity)).set_border(FormatBorder::Thin);
+                }
+                format
+            })
+            .clone()
+    }
+
+    fn write_cell(&mut self, sheet: &mut Worksheet, row: u32, col: u32) -> Result<(), XlsxError> {
+        let cell = self.grid.cell(row, col);
+        if cell.value == Value::Empty {
+            return Ok(());
+        }
+        let format = self.format(cell, (row, col));
+        let col16 = col as u16;
+        if let Some(text) = self.grid.layout.formulas.get(&(row, col)).filter(|t| is_plain_arithmetic(t)) {
+            let cached = cell.value.display().unwrap_or_default();
+            sheet.write_formula_with_format(row, col16, Formula::new(format!("={text}")).set_result(cached), &format)?;
+            return Ok(());
+        }
+        match &cell.value {
+            Value::Number(n) => sheet.write_number_with_format(row, col16, *n, &format)?,
+            Value::Bool(b) => sheet.write_boolean_with_format(row, col16, *b, &format)?,
+            // Text stays text, `=` included: nothing the user typed becomes a formula.
+            Value::Text(t) | Value::Error(t) | Value::Date(t) => sheet.write_string_with_format(row, col16, t, &format)?,
+            Value::Empty => sheet,
+        };
+        Ok(())
+    }
+}
+
+/// Functions a reproduced formula may call: arithmetic within the workbook, nothing that reaches out.
+const PLAIN_FUNCTIONS: &[&str] = &[
+    "SUM", "ROUND", "ROUNDUP", "ROUNDDOWN", "ABS", "MIN", "MAX", "AVERAGE", "COUNT", "COUNTA", "IF", "IFERROR",
+    "SUMIF", "SUMIFS", "COUNTIF", "COUNTIFS", "SUMPRODUCT", "AND", "OR", "NOT", "INT", "MOD", "SUBTOTAL",
+];
+
+/// Whether a formula is plain in-workbook arithmetic (no external links `[..]`, no DDE `|`,
+/// no function outside [`PLAIN_FUNCTIONS`] such as WEBSERVICE, HYPERLINK or INDIRECT).
+pub fn is_plain_arithmetic(formula: &str) -> bool {
+    let unquoted = strip_string_literals(formula);
+    if unquoted.contains(['[', '|', '{']) {
+        return false;
+    }
+    let chars: Vec<char> = unquoted.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_alphabetic() || chars[i] == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '_' | '.')) {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect::<String>().to_ascii_uppercase();
+            if chars.get(i) == Some(&'(') && !PLAIN_FUNCTIONS.contains(&word.trim_start_matches("_XLFN.")) {
+                return false;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
+/// Removes `"…"` literals; sheet names in `'…'` stay (they are references, not calls).
+fn strip_string_literals(formula: &str) -> String {
+    let mut out = String::with_capacity(formula.len());
+    let mut in_string = false;
+    for c in formula.chars() {
+        match (c, in_string) {
+            ('"', _) => in_string = !in_string,
+            (_, false) => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn write_results_sheet(sheet: &mut Worksheet, findings: &[&Finding], names: &SheetNames, lang: Lang) -> Result<(), XlsxError> {
+    sheet.set_name(&names.results)?;
+    let bold = Format::new().set_bold();
+    let header = Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9)).set_border(FormatBorder::Thin);
+    sheet.write_string_with_format(0, 0, lang.pick("budgetlint 检查结果", "budgetlint findings"), &bold)?;
+    let mut row = 2;
+    sheet.write_string_with_format(row, 0, lang.pick("级别", "severity"), &header)?;
+    sheet.write_string_with_format(row, 1, lang.pick("数量", "count"), &header)?;
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        row += 1;
+        let count = findings.iter().filter(|f| f.severity == severity).count();
+        sheet.write_string_with_format(row, 0, severity.label(lang), &Format::new().set_background_color(fill(severity)))?;
+        sheet.write_number(row, 1, count as f64)?;
+    }
+    row += 2;
+    for (col, title) in [lang.pick("规则", "rule"), lang.pick("级别", "severity"), lang.pick("说明", "title"), lang.pick("数量", "count")].iter().enumerate() {
+        sheet.write_string_with_format(row, col as u16, *title, &header)?;
+    }
+    let mut by_rule: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
+    for finding in findings {
+        let entry = by_rule.entry(finding.rule).or_insert((finding.severity, 0));
+        entry.1 += 1;
+    }
+    for (id, (severity, count)) in &by_rule {
+        row += 1;
+        sheet.write_string(row, 0, *id)?;
+        sheet.write_string(row, 1, severity.label(lang))?;
+        sheet.write_string(row, 2, rule(id).map_or("", |r| r.title.get(lang)))?;
+        sheet.write_number(row, 3, *count as f64)?;
+    }
+    row += 2;
+    write_findings_list(sheet, findings, names, lang, row, &header)?;
+    for (col, width) in [8.0, 12.0, 10.0, 8.0, 8.0, 70.0, 12.0, 12.0, 30.0].iter().enumerate() {
+        sheet.set_column_width(col as u16, *width)?;
+    }
+    Ok(())
+}
+
+/// The findings, one a row, each cell a link to the finding's cell, under an autofilter.
+fn write_findings_list(sheet: &mut Worksheet, findings: &[&Finding], names: &SheetNames, lang: Lang, top: u32, header: &Format) -> Result<(), XlsxError> {
+    let titles = [
+        lang.pick("序号", "no."),
+        lang.pick("工作表", "sheet"),
+        lang.pick("单元格", "cell"),
+        lang.pick("规则", "rule"),
+        lang.pick("级别", "severity"),
+        lang.pick("说明", "message"),
+        lang.pick("所填", "found"),
+        lang.pick("应为", "expected"),
+        lang.pick("依据", "inputs"),
+    ];
+    for (col, title) in titles.iter().enumerate() {
+        sheet.write_string_with_format(top, col as u16, *title, header)?;
+    }
+    let wrap = Format::new().set_text_wrap();
+    for (i, finding) in findings.iter().enumerate() {
+        let row = top + 1 + i as u32;
+        sheet.write_number(row, 0, (i + 1) as f64)?;
+        sheet.write_string(row, 1, &finding.sheet)?;
+        if let Some(cell) = finding.cell {
+            let target = format!("internal:{}!{}", quoted(names.output(&finding.sheet)), cell);
+            sheet.write_url_with_text(row, 2, Url::new(target), cell.to_string())?;
+        }
+        sheet.write_string(row, 3, finding.rule)?;
+        sheet.write_string_with_format(row, 4, finding.severity.label(lang), &Format::new().set_background_color(fill(finding.severity)))?;
+        sheet.write_string_with_format(row, 5, &finding.message, &wrap)?;
+        for (col, value) in [(6u16, &finding.found), (7, &finding.expected), (8, &finding.inputs)] {
+            if let Some(value) = value {
+                sheet.write_string(row, col, value)?;
+            }
+        }
+    }
+    sheet.autofilter(top, 0, top + findings.len().max(1) as u32, (titles.len() - 1) as u16)?;
+    Ok(())
+}
+
+fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames, lang: Lang) -> Result<(), XlsxError> {
+    let amount = Format::new().set_num_format(AMOUNT_FORMAT);
+    let percent = Format::new().set_num_format("0.00%");
+    let bold_amount = amount.clone().set_bold();
+    let header = Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9)).set_border(FormatBorder::Thin).set_text_wrap();
+    let sheet = book.add_worksheet();
+    sheet.set_name(&names.rollup)?;
+    let titles = [
+        lang.pick("表", "table"),
+        lang.pick("部室", "department"),
+        lang.pick("项目数", "projects"),
+        lang.pick("年初预算金额", "initial budget"),
+        lang.pick("调整后预算金额", "adjusted budget"),
+        lang.pick("实际支出金额", "actual spending"),
+        lang.pick("执行率", "execution"),
+    ];
+    for (col, title) in titles.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *title, &header)?;
+    }
+    let mut row = 1;
+    let mut chart_rows: Option<(u32, u32)> = None;
+    for table in &checked.workbook.tables {
+        let lines: Vec<&Rollup> = checked.rollups.iter().filter(|r| r.table == table.index).collect();
+        let first = row;
+        for line in &lines {
+            let is_total = line.department.is_none();
+            sheet.write_string(row, 0, table.label())?;
+            sheet.write_string(row, 1, line.department.as_deref().unwrap_or(lang.pick("合计", "total")))?;
+            sheet.write_number(row, 2, line.projects as f64)?;
+            for (col, amount_kind, value) in [(3u16, Amount::BudgetInitial, line.budget_initial), (4, Amount::BudgetAdjusted, line.budget_adjusted), (5, Amount::Actual, line.actual)] {
+                let formula = if is_total {
+                    format!("=SUM({}:{})", CellRef::new(first, col as u32), CellRef::new(row - 1, col as u32))
+                } else {
+                    department_sum(table, line.department.as_deref(), amount_kind, names)
+                };
+                let format = if is_total { &bold_amount } else { &amount };
+                if formula.len() <= MAX_FORMULA_LEN && (is_total || formula != "=0") {
+                    sheet.write_formula_with_format(row, col, Formula::new(formula).set_result(value.to_string()), format)?;
+                } else {
+                    sheet.write_number_with_format(row, col, decimal_to_f64(value), format)?;
+                }
+            }
+            let ratio_formula = format!("=IF(E{r}=0,\"\",F{r}/E{r})", r = row + 1);
+            let cached = line.ratio.map(|r| (r / rust_decimal::Decimal::ONE_HUNDRED).normalize().to_string()).unwrap_or_default();
+            sheet.write_formula_with_format(row, 6, Formula::new(ratio_formula).set_result(cached), &percent)?;
+            row += 1;
+        }
+        if chart_rows.is_none() && lines.len() > 1 {
+            chart_rows = Some((first, row - 2));
+        }
+        row += 1;
+    }
+    for (col, width) in [10.0, 22.0, 8.0, 16.0, 16.0, 16.0, 10.0].iter().enumerate() {
+        sheet.set_column_width(col as u16, *width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    if let Some((first, last)) = chart_rows {
+        insert_chart(sheet, &names.rollup, first, last, lang)?;
+    }
+    Ok(())
+}
+
+/// `=SUM('附件1'!E5:E10,'附件1'!E14)`: the department's project cells, consecutive rows as ranges.
+fn department_sum(table: &ListTable, department: Option<&str>, amount: Amount, names: &SheetNames) -> String {
+    let Some(col) = table.columns.amount(amount) else { return "=0".into() };
+    let rows: Vec<u32> = table
+        .rows
+        .iter()
+        .filter(|r| r.kind == RowKind::Project && r.department.as_deref().unwrap_or("") == department.unwrap_or(""))
+        .map(|r| r.row)
+        .collect();
+    if rows.is_empty() {
+        return "=0".into();
+    }
+    let sheet = quoted(names.output(&table.sheet));
+    let mut ranges = Vec::new();
+    let mut start = rows[0];
+    for pair in rows.windows(2) {
+        if pair[1] != pair[0] + 1 {
+            ranges.push((start, pair[0]));
+            start = pair[1];
+        }
+    }
+    ranges.push((start, *rows.last().unwrap_or(&start)));
+    let parts: Vec<String> = ranges
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                format!("{sheet}!{}", CellRef::new(a, col))
+            } else {
+                format!("{sheet}!{}:{}", CellRef::new(a, col), CellRef::new(b, col))
+            }
+        })
+        .collect();
+    format!("=SUM({})", parts.join(","))
+}
+
+fn decimal_to_f64(value: rust_decimal::Decimal) -> f64 {
+    // Only for display in Excel, which stores doubles; every comparison was made on the decimal.
+    value.to_string().parse().unwrap_or(0.0)
+}
+
+fn insert_chart(sheet: &mut Worksheet, name: &str, first: u32, last: u32, lang: Lang) -> Result<(), XlsxError> {
+    let mut chart = Chart::new(ChartType::Column);
+    for (col, series) in [(4u16, lang.pick("调整后预算金额", "adjusted budget")), (5, lang.pick("实际支出金额", "actual spending"))] {
+        chart
+            .add_series()
+            .set_name(series)
+            .set_categories((name, first, 1, last, 1))
+            .set_values((name, first, col, last, col));
+    }
+    chart.title().set_name(lang.pick("各部室调整后预算与实际支出（万元）", "Adjusted budget and actual spending by department (万元)"));
+    sheet.insert_chart(1, 8, &chart)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_arithmetic_is_reproduced_as_a_formula() {
+        for plain in ["SUM(D5:D10)", "D5/E5", "ROUND(F5/E5,4)", "'表1'!D5+'表1'!D6", "IF(E5=0,\"WEBSERVICE(x)\",F5/E5)"] {
+            assert!(is_plain_arithmetic(plain), "{plain}");
+        }
+        for outward in ["WEBSERVICE(\"http://x\")", "[1]Sheet1!A1", "cmd|'/c calc'!A0", "HYPERLINK(\"x\")", "INDIRECT(A1)"] {
+            assert!(!is_plain_arithmetic(outward), "{outward}");
+        }
+    }
+}
