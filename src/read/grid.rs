@@ -116,6 +116,18 @@ pub struct CellLook {
     pub number_format: Option<String>,
     pub bold: bool,
     pub wrap: bool,
+    pub horizontal: Align,
+    pub vertical: Align,
+}
+
+/// Alignment the copy keeps; anything else is left to Excel's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Align {
+    #[default]
+    Default,
+    Start,
+    Center,
+    End,
 }
 
 /// A merged range, inclusive, 0-based.
@@ -401,6 +413,17 @@ fn look_of(style: Option<&calamine::Style>) -> CellLook {
         number_format,
         bold: style.font.as_ref().is_some_and(|f| f.is_bold()),
         wrap: style.alignment.as_ref().is_some_and(|a| a.wrap_text),
+        horizontal: style.alignment.as_ref().map_or(Align::Default, |a| match a.horizontal {
+            calamine::HorizontalAlignment::Left => Align::Start,
+            calamine::HorizontalAlignment::Center | calamine::HorizontalAlignment::CenterContinuous => Align::Center,
+            calamine::HorizontalAlignment::Right => Align::End,
+            _ => Align::Default,
+        }),
+        vertical: style.alignment.as_ref().map_or(Align::Default, |a| match a.vertical {
+            calamine::VerticalAlignment::Top => Align::Start,
+            calamine::VerticalAlignment::Center => Align::Center,
+            _ => Align::Default,
+        }),
     }
 }
 

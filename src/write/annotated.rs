@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatBorder, Formula, Note, Url, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatAlign, FormatBorder, Formula, Note, Url, Workbook, Worksheet, XlsxError};
 
 use crate::check::catalog::{rule, Severity};
 use crate::check::rollup::Rollup;
 use crate::model::{Amount, CellRef, Lang, ListTable, RowKind};
-use crate::read::grid::{Grid, GridCell, Value};
+use crate::read::grid::{Align, Grid, GridCell, Value};
 use crate::report::{Checked, Finding};
 use crate::settings::Settings;
 
@@ -43,7 +43,8 @@ pub fn annotated_workbook(grids: &[Grid], checked: &Checked, settings: &Settings
         sheet.set_name(names.output(&grid.name))?;
         let notes = notes_by_cell(&findings, &grid.name, settings.lang);
         let freeze_below = checked.workbook.tables.iter().find(|t| t.sheet == grid.name).map(|t| t.header_rows.1 + 1);
-        SheetCopy { grid, notes: &notes, formats: HashMap::new() }.write(sheet, freeze_below)?;
+        let noted_rows = noted_rows(&notes, grid.height());
+        SheetCopy { grid, notes: &notes, noted_rows, formats: Vec::new() }.write(sheet, freeze_below)?;
     }
     write_rollup_sheet(&mut book, checked, &names, settings.lang)?;
     book.save_to_buffer()
@@ -106,7 +107,29 @@ fn note_text(finding: &Finding, lang: Lang) -> String {
 struct SheetCopy<'a> {
     grid: &'a Grid,
     notes: &'a HashMap<(u32, u32), (Severity, String)>,
-    formats: HashMap<(u16, Option<Severity>), Format>,
+    /// Rows holding a note, so the other cells skip the lookup.
+    noted_rows: Vec<bool>,
+    /// Formats by look and fill, indexed `look × 4 + fill` (0 none, 1 info, 2 warning, 3 error).
+    formats: Vec<Option<Format>>,
+}
+
+fn noted_rows(notes: &HashMap<(u32, u32), (Severity, String)>, height: u32) -> Vec<bool> {
+    let mut rows = vec![false; height as usize + 1];
+    for &(row, _) in notes.keys() {
+        if let Some(slot) = rows.get_mut(row as usize) {
+            *slot = true;
+        }
+    }
+    rows
+}
+
+fn fill_slot(severity: Option<Severity>) -> usize {
+    match severity {
+        None => 0,
+        Some(Severity::Info) => 1,
+        Some(Severity::Warning) => 2,
+        Some(Severity::Error) => 3,
+    }
 }
 
 impl SheetCopy<'_> {
@@ -124,7 +147,7 @@ impl SheetCopy<'_> {
         }
         for merge in grid.merges() {
             let format = self.format(grid.cell(merge.first_row, merge.first_col), (merge.first_row, merge.first_col));
-            sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", &format)?;
+            sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", format)?;
         }
         for row in 0..grid.height() {
             for col in 0..grid.width(row) {
@@ -134,7 +157,7 @@ impl SheetCopy<'_> {
         for (&(row, col), (_, text)) in self.notes {
             if grid.cell(row, col).value == Value::Empty && !grid.is_merged_from_above(row, col) {
                 let format = self.format(grid.cell(row, col), (row, col));
-                sheet.write_blank(row, col as u16, &format)?;
+                sheet.write_blank(row, col as u16, format)?;
             }
             sheet.insert_note(row, col as u16, &Note::new(text).set_author("budgetlint"))?;
         }
@@ -144,12 +167,16 @@ impl SheetCopy<'_> {
         Ok(())
     }
 
-    fn format(&mut self, cell: &GridCell, at: (u32, u32)) -> Format {
-        let severity = self.notes.get(&at).map(|(s, _)| *s);
+    fn format(&mut self, cell: &GridCell, at: (u32, u32)) -> &Format {
+        let noted = self.noted_rows.get(at.0 as usize).copied().unwrap_or(false);
+        let severity = if noted { self.notes.get(&at).map(|(s, _)| *s) } else { None };
         let grid = self.grid;
-        self.formats
-            .entry((cell.look, severity))
-            .or_insert_with(|| {
+        let slot = cell.look as usize * 4 + fill_slot(severity);
+        if self.formats.len() <= slot {
+            self.formats.resize(slot + 1, None);
+        }
+        self.formats[slot]
+            .get_or_insert_with(|| {
                 let look = grid.look(cell);
                 let mut format = Format::new();
                 if let Some(code) = &look.number_format {
@@ -161,35 +188,57 @@ impl SheetCopy<'_> {
                 if look.wrap {
                     format = format.set_text_wrap();
                 }
+                for align in alignment(look.horizontal, look.vertical) {
+                    format = format.set_align(align);
+                }
                 if let Some(severity) = severity {
                     format = format.set_background_color(fill(severity)).set_border(FormatBorder::Thin);
                 }
                 format
             })
-            .clone()
     }
 
     fn write_cell(&mut self, sheet: &mut Worksheet, row: u32, col: u32) -> Result<(), XlsxError> {
-        let cell = self.grid.cell(row, col);
+        let grid = self.grid;
+        let cell = grid.cell(row, col);
         if cell.value == Value::Empty {
             return Ok(());
         }
+        let formula = match grid.layout.formulas.is_empty() {
+            true => None,
+            false => grid.layout.formulas.get(&(row, col)).filter(|t| is_plain_arithmetic(t)),
+        };
         let format = self.format(cell, (row, col));
         let col16 = col as u16;
-        if let Some(text) = self.grid.layout.formulas.get(&(row, col)).filter(|t| is_plain_arithmetic(t)) {
+        if let Some(text) = formula {
             let cached = cell.value.display().unwrap_or_default();
-            sheet.write_formula_with_format(row, col16, Formula::new(format!("={text}")).set_result(cached), &format)?;
+            sheet.write_formula_with_format(row, col16, Formula::new(format!("={text}")).set_result(cached), format)?;
             return Ok(());
         }
         match &cell.value {
-            Value::Number(n) => sheet.write_number_with_format(row, col16, *n, &format)?,
-            Value::Bool(b) => sheet.write_boolean_with_format(row, col16, *b, &format)?,
+            Value::Number(n) => sheet.write_number_with_format(row, col16, *n, format)?,
+            Value::Bool(b) => sheet.write_boolean_with_format(row, col16, *b, format)?,
             // Text stays text, `=` included: nothing the user typed becomes a formula.
-            Value::Text(t) | Value::Error(t) | Value::Date(t) => sheet.write_string_with_format(row, col16, t, &format)?,
+            Value::Text(t) | Value::Error(t) | Value::Date(t) => sheet.write_string_with_format(row, col16, t, format)?,
             Value::Empty => sheet,
         };
         Ok(())
     }
+}
+
+fn alignment(horizontal: Align, vertical: Align) -> Vec<FormatAlign> {
+    let h = match horizontal {
+        Align::Start => Some(FormatAlign::Left),
+        Align::Center => Some(FormatAlign::Center),
+        Align::End => Some(FormatAlign::Right),
+        Align::Default => None,
+    };
+    let v = match vertical {
+        Align::Start => Some(FormatAlign::Top),
+        Align::Center => Some(FormatAlign::VerticalCenter),
+        Align::End | Align::Default => None,
+    };
+    h.into_iter().chain(v).collect()
 }
 
 /// Functions a reproduced formula may call: arithmetic within the workbook, nothing that reaches out.
@@ -240,6 +289,10 @@ fn strip_string_literals(formula: &str) -> String {
 
 fn write_results_sheet(sheet: &mut Worksheet, findings: &[&Finding], names: &SheetNames, lang: Lang) -> Result<(), XlsxError> {
     sheet.set_name(&names.results)?;
+    // Errors first, then warnings, then info; within each, in sheet order as the checker found them.
+    let mut findings = findings.to_vec();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let findings = findings.as_slice();
     let bold = Format::new().set_bold();
     let header = Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9)).set_border(FormatBorder::Thin);
     sheet.write_string_with_format(0, 0, lang.pick("budgetlint 检查结果", "budgetlint findings"), &bold)?;
