@@ -16,6 +16,8 @@ use crate::settings::Settings;
 const RESULTS_SHEET: &str = "检查结果";
 const ROLLUP_SHEET: &str = "重算汇总";
 const AMOUNT_FORMAT: &str = "#,##0.00";
+/// Sheets taller than this are streamed (rust_xlsxwriter's constant-memory mode).
+const STREAMING_ROWS: u32 = 5_000;
 /// What Excel adds to a width in characters when it stores it (5 pixels of a 7-pixel digit, rounded down to 1/256).
 const EXCEL_WIDTH_PADDING: f64 = 0.7109375;
 /// Excel refuses longer formulas; a roll-up that would need one is written as its value.
@@ -39,7 +41,9 @@ pub fn annotated_workbook(grids: &[Grid], checked: &Checked, settings: &Settings
     let mut book = Workbook::new();
     write_results_sheet(book.add_worksheet(), &findings, &names, settings.lang)?;
     for grid in grids {
-        let sheet = book.add_worksheet();
+        // Streaming rows to a temporary file is faster for big sheets and keeps memory flat;
+        // it asks for rows in order, which is how SheetCopy writes them.
+        let sheet = if grid.height() > STREAMING_ROWS { book.add_worksheet_with_constant_memory()? } else { book.add_worksheet() };
         sheet.set_name(names.output(&grid.name))?;
         let notes = notes_by_cell(&findings, &grid.name, settings.lang);
         let freeze_below = checked.workbook.tables.iter().find(|t| t.sheet == grid.name).map(|t| t.header_rows.1 + 1);
@@ -145,26 +149,34 @@ impl SheetCopy<'_> {
         for &(row, height) in &grid.layout.row_heights {
             sheet.set_row_height(row, height)?;
         }
-        for merge in grid.merges() {
-            let format = self.format(grid.cell(merge.first_row, merge.first_col), (merge.first_row, merge.first_col));
-            sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", format)?;
-        }
+        let mut merges: Vec<_> = grid.merges().to_vec();
+        merges.sort_by_key(|m| (m.first_row, m.first_col));
+        let mut merges = merges.into_iter().peekable();
         for row in 0..grid.height() {
-            for col in 0..grid.width(row) {
+            // Rows go out in order: a merge first, then the row's own cells over its anchor.
+            while let Some(merge) = merges.next_if(|m| m.first_row <= row) {
+                let format = self.format(grid.cell(merge.first_row, merge.first_col), (merge.first_row, merge.first_col));
+                sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", format)?;
+            }
+            for col in 0..grid.width(row).max(self.last_noted_col(row) + 1) {
                 self.write_cell(sheet, row, col)?;
             }
         }
         for (&(row, col), (_, text)) in self.notes {
-            if grid.cell(row, col).value == Value::Empty && !grid.is_merged_from_above(row, col) {
-                let format = self.format(grid.cell(row, col), (row, col));
-                sheet.write_blank(row, col as u16, format)?;
-            }
             sheet.insert_note(row, col as u16, &Note::new(text).set_author("budgetlint"))?;
         }
         if let Some(row) = freeze_below {
             sheet.set_freeze_panes(row, 0)?;
         }
         Ok(())
+    }
+
+    /// The last column of a row that has a note (0 when none), so blank noted cells are reached.
+    fn last_noted_col(&self, row: u32) -> u32 {
+        if !self.noted_rows.get(row as usize).copied().unwrap_or(false) {
+            return 0;
+        }
+        self.notes.keys().filter(|(r, _)| *r == row).map(|(_, c)| *c).max().unwrap_or(0)
     }
 
     fn format(&mut self, cell: &GridCell, at: (u32, u32)) -> &Format {
@@ -202,6 +214,11 @@ impl SheetCopy<'_> {
         let grid = self.grid;
         let cell = grid.cell(row, col);
         if cell.value == Value::Empty {
+            // A blank cell with a finding (V001) still gets its fill.
+            if self.notes.contains_key(&(row, col)) && !grid.is_merged_from_above(row, col) {
+                let format = self.format(cell, (row, col));
+                sheet.write_blank(row, col as u16, format)?;
+            }
             return Ok(());
         }
         let formula = match grid.layout.formulas.is_empty() {

@@ -158,3 +158,30 @@ def test_other_formats_are_copied_with_their_values(budgetlint, workbooks, tmp_p
     sheet = openpyxl.load_workbook(out)["表1"]
     assert sheet["C28"].value == "残疾人两项补贴"
     assert filled_cells(sheet) == {cell: "error" for cell in ["G28", "G29", "G30", "G31", "G32"]}
+
+
+def test_a_tall_sheet_is_streamed_with_the_same_marks(budgetlint, tmp_path):
+    """Sheets over 5,000 rows go through rust_xlsxwriter's streaming mode; nothing may be lost."""
+    source = tmp_path / "tall.xlsx"
+    book = xlsxwriter.Workbook(str(source))
+    sheet = book.add_worksheet("附件1")
+    percent = book.add_format({"num_format": "0.00%"})
+    sheet.merge_range(0, 0, 0, 4, "西城区区级项目支出绩效跟踪清单")
+    sheet.write_row(1, 0, ["实施部室", "项目名称", "调整后预算金额", "实际支出金额", "预算支出比例"])
+    sheet.merge_range(2, 0, 3001, 0, "综合办公室")
+    sheet.merge_range(3002, 0, 6001, 0, "城市管理办公室")
+    for i in range(6000):
+        row = 2 + i
+        sheet.write_string(row, 1, f"项目{i:05d}")
+        sheet.write_number(row, 2, 100)
+        if i != 4321:
+            sheet.write_number(row, 3, 50)
+        sheet.write_number(row, 4, 0.9 if i == 1234 else 0.5, percent)
+    book.close()
+    out = tmp_path / "tall.checked.xlsx"
+    budgetlint.check(source).write_annotated(out)
+    copy = openpyxl.load_workbook(out)["附件1"]
+    assert filled_cells(copy) == {"E1237": "error", "D4324": "error"}
+    assert "A001" in copy["E1237"].comment.text and "V001" in copy["D4324"].comment.text
+    assert {str(r) for r in copy.merged_cells.ranges} == {"A1:E1", "A3:A3002", "A3003:A6002"}
+    assert copy["A3003"].value == "城市管理办公室" and copy["B6002"].value == "项目05999"
