@@ -235,14 +235,30 @@ impl Grid {
     }
 }
 
-/// Opens a workbook and reads every sheet as a grid.
+/// Opens a workbook and reads every sheet as a grid (values, number formats, merges).
 pub fn read_grids(path: &Path) -> Result<Vec<Grid>> {
+    read_grids_as(path, Detail::Values)
+}
+
+/// Like [`read_grids`], plus what a faithful copy needs of an .xlsx: widths, heights, formula texts.
+pub fn read_grids_with_layout(path: &Path) -> Result<Vec<Grid>> {
+    read_grids_as(path, Detail::Layout)
+}
+
+/// How much of an .xlsx sheet's layout to read: the full layout costs a second parse of every cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    Values,
+    Layout,
+}
+
+fn read_grids_as(path: &Path, detail: Detail) -> Result<Vec<Grid>> {
     if !path.is_file() {
         return Err(Error::FileNotFound { path: path.to_path_buf() });
     }
     let workbook = open_workbook_auto(path).map_err(|e| open_error(path, e))?;
     let grids = match workbook {
-        Sheets::Xlsx(xlsx) => read_xlsx(path, xlsx)?,
+        Sheets::Xlsx(xlsx) => read_xlsx(path, xlsx, detail)?,
         Sheets::Xls(mut xls) => {
             let names = xls.sheet_names();
             let mut grids = Vec::with_capacity(names.len());
@@ -340,10 +356,13 @@ const MAX_RESERVED_WIDTH: u32 = 64;
 
 /// .xlsx/.xlsm: values and number formats in one pass over each sheet's XML, while a second pass on
 /// the other core reads what calamine does not give (widths, heights, merges, formula texts).
-fn read_xlsx(path: &Path, mut xlsx: Xlsx<BufReader<File>>) -> Result<Vec<Grid>> {
+fn read_xlsx(path: &Path, mut xlsx: Xlsx<BufReader<File>>, detail: Detail) -> Result<Vec<Grid>> {
     let names = xlsx.sheet_names();
     std::thread::scope(|scope| {
-        let layouts = scope.spawn(|| read_xlsx_layouts(path, &names));
+        let layouts = scope.spawn(|| match detail {
+            Detail::Layout => read_xlsx_layouts(path, &names),
+            Detail::Values => read_xlsx_merges(path, &names),
+        });
         let mut cells = Vec::with_capacity(names.len());
         for name in &names {
             cells.push(read_xlsx_cells(&mut xlsx, name).map_err(|e| sheet_error(path, name, e))?);
@@ -358,6 +377,18 @@ fn read_xlsx(path: &Path, mut xlsx: Xlsx<BufReader<File>>) -> Result<Vec<Grid>> 
         });
         Ok(grids.collect())
     })
+}
+
+/// Only the merged ranges, as calamine finds them (it skips over the cells, which is cheap).
+fn read_xlsx_merges(path: &Path, names: &[String]) -> std::result::Result<Vec<SheetLayout>, String> {
+    let mut xlsx: Xlsx<BufReader<File>> = calamine::open_workbook(path).map_err(|e: calamine::XlsxError| e.to_string())?;
+    names
+        .iter()
+        .map(|name| {
+            let merges = xlsx.merge_cells_by_sheet_name(name).map_err(|e| format!("{name}: {e}"))?;
+            Ok(SheetLayout { merges: merges.iter().map(merge_of).collect(), ..SheetLayout::default() })
+        })
+        .collect()
 }
 
 type CellsAndLooks = (Vec<Vec<GridCell>>, Vec<CellLook>);

@@ -79,7 +79,9 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str) -> Result<She
     let mut xml = XmlReader::from_reader(BufReader::new(file));
     let mut layout = SheetLayout::default();
     let mut buf = Vec::new();
-    let mut cell: Option<(u32, u32)> = None;
+    // The reference of the current cell, copied raw and parsed only when a formula follows:
+    // most cells have none, and this runs once per cell.
+    let mut cell = String::with_capacity(8);
     let mut formula: Option<String> = None;
     loop {
         match xml.read_event_into(&mut buf) {
@@ -100,8 +102,8 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str) -> Result<She
                 }
             }
             Ok(Event::End(_)) => {
-                if let (Some(text), Some(at)) = (formula.take(), cell) {
-                    if !text.is_empty() {
+                if let Some(text) = formula.take().filter(|t| !t.is_empty()) {
+                    if let Some(at) = parse_a1(&cell) {
                         layout.formulas.insert(at, text);
                     }
                 }
@@ -115,7 +117,7 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str) -> Result<She
 }
 
 /// Records what an element states; true when a formula's text follows.
-fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut Option<(u32, u32)>) -> bool {
+fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut String) -> bool {
     match e.local_name().as_ref() {
         "col" => {
             let (min, max, width) = (number(e, "min"), number(e, "max"), attr(e, "width").and_then(|w| w.parse().ok()));
@@ -129,7 +131,12 @@ fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut Option<(u32, u
                 layout.row_heights.push((row.saturating_sub(1), height));
             }
         }
-        "c" => *cell = attr(e, "r").and_then(|r| parse_a1(&r)),
+        "c" => {
+            cell.clear();
+            if let Some(r) = e.attributes().flatten().find(|a| a.key.as_ref() == "r") {
+                cell.push_str(&r.value);
+            }
+        }
         "f" => {
             // A shared formula's followers carry no text; only the master's is written out.
             let follower = attr(e, "t").as_deref() == Some("shared") && attr(e, "ref").is_none();

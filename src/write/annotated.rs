@@ -311,11 +311,10 @@ fn write_results_sheet(sheet: &mut Worksheet, findings: &[&Finding], names: &She
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let findings = findings.as_slice();
     let bold = Format::new().set_bold();
-    let header = Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9)).set_border(FormatBorder::Thin);
+    let header = header_format();
     sheet.write_string_with_format(0, 0, lang.pick("budgetlint 检查结果", "budgetlint findings"), &bold)?;
     let mut row = 2;
-    sheet.write_string_with_format(row, 0, lang.pick("级别", "severity"), &header)?;
-    sheet.write_string_with_format(row, 1, lang.pick("数量", "count"), &header)?;
+    write_header_row(sheet, row, &[lang.pick("级别", "severity"), lang.pick("数量", "count")], &header)?;
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {
         row += 1;
         let count = findings.iter().filter(|f| f.severity == severity).count();
@@ -323,9 +322,8 @@ fn write_results_sheet(sheet: &mut Worksheet, findings: &[&Finding], names: &She
         sheet.write_number(row, 1, count as f64)?;
     }
     row += 2;
-    for (col, title) in [lang.pick("规则", "rule"), lang.pick("级别", "severity"), lang.pick("说明", "title"), lang.pick("数量", "count")].iter().enumerate() {
-        sheet.write_string_with_format(row, col as u16, *title, &header)?;
-    }
+    let rule_titles = [lang.pick("规则", "rule"), lang.pick("级别", "severity"), lang.pick("说明", "title"), lang.pick("数量", "count")];
+    write_header_row(sheet, row, &rule_titles, &header)?;
     let mut by_rule: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
     for finding in findings {
         let entry = by_rule.entry(finding.rule).or_insert((finding.severity, 0));
@@ -346,6 +344,17 @@ fn write_results_sheet(sheet: &mut Worksheet, findings: &[&Finding], names: &She
     Ok(())
 }
 
+fn header_format() -> Format {
+    Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9)).set_border(FormatBorder::Thin)
+}
+
+fn write_header_row(sheet: &mut Worksheet, row: u32, titles: &[&str], format: &Format) -> Result<(), XlsxError> {
+    for (col, title) in titles.iter().enumerate() {
+        sheet.write_string_with_format(row, col as u16, *title, format)?;
+    }
+    Ok(())
+}
+
 /// The findings, one a row, each cell a link to the finding's cell, under an autofilter.
 fn write_findings_list(sheet: &mut Worksheet, findings: &[&Finding], names: &SheetNames, lang: Lang, top: u32, header: &Format) -> Result<(), XlsxError> {
     let titles = [
@@ -359,9 +368,7 @@ fn write_findings_list(sheet: &mut Worksheet, findings: &[&Finding], names: &She
         lang.pick("应为", "expected"),
         lang.pick("依据", "inputs"),
     ];
-    for (col, title) in titles.iter().enumerate() {
-        sheet.write_string_with_format(top, col as u16, *title, header)?;
-    }
+    write_header_row(sheet, top, &titles, header)?;
     let wrap = Format::new().set_text_wrap();
     for (i, finding) in findings.iter().enumerate() {
         let row = top + 1 + i as u32;
@@ -388,7 +395,6 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
     let amount = Format::new().set_num_format(AMOUNT_FORMAT);
     let percent = Format::new().set_num_format("0.00%");
     let bold_amount = amount.clone().set_bold();
-    let header = Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9)).set_border(FormatBorder::Thin).set_text_wrap();
     let sheet = book.add_worksheet();
     sheet.set_name(&names.rollup)?;
     let titles = [
@@ -400,9 +406,7 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
         lang.pick("实际支出金额", "actual spending"),
         lang.pick("执行率", "execution"),
     ];
-    for (col, title) in titles.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *title, &header)?;
-    }
+    write_header_row(sheet, 0, &titles, &header_format().set_text_wrap())?;
     let mut row = 1;
     let mut chart_rows: Option<(u32, u32)> = None;
     for table in &checked.workbook.tables {

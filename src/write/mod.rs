@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub use atomic::write_atomically;
 
 use crate::error::{Error, Result};
-use crate::read::grid::read_grids;
+use crate::read::grid::read_grids_with_layout;
 use crate::report::Checked;
 use crate::settings::Settings;
 
@@ -17,7 +17,7 @@ use crate::settings::Settings;
 /// # Errors
 /// [`Error::Write`] when the output is an input or cannot be written; the read errors of the input.
 pub fn write_annotated(input: &Path, checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
-    let grids = read_grids(input).or_else(|e| match e {
+    let grids = read_grids_with_layout(input).or_else(|e| match e {
         Error::EmptyWorkbook { .. } => Ok(Vec::new()),
         other => Err(other),
     })?;
