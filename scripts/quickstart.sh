@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 VENV="${BUDGETLINT_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet .
+echo "Building budgetlint (release). A cold build takes about 10 minutes on 2 cores."
+"$VENV/bin/python" -m pip install --progress-bar off .
 echo
 echo "\$ budgetlint check examples/附件1-月坛街道-2020.xlsx"
 # The example is the seed report's own 附件1: its five wrong ratios are the expected output, so

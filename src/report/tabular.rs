@@ -49,13 +49,18 @@ impl Tabular {
         self.columns.iter().find(|c| c.name == name).map(|c| &c.values)
     }
 
-    /// The cell as text, the way CSV and the terminal show it.
-    fn text(&self, column: &Column, row: usize) -> Option<String> {
+    /// The cell as text, the way CSV shows it: decimals at their column's scale (`80.00` beside `405.81`).
+    fn text(column: &Column, scale: u32, row: usize) -> Option<String> {
         match &column.values {
             Values::Text(v) => v[row].clone(),
             Values::Int(v) => v[row].map(|n| n.to_string()),
-            Values::Decimal(v) => v[row].map(|d| d.to_string()),
+            Values::Decimal(v) => v[row].map(|d| at_scale(d, scale).to_string()),
         }
+    }
+
+    /// Each column's decimal scale (0 for the others), worked out once per export.
+    fn scales(&self) -> Vec<u32> {
+        self.columns.iter().map(|c| if let Values::Decimal(v) = &c.values { column_scale(v) } else { 0 }).collect()
     }
 
     /// A polars frame; decimals as `Decimal(38, s)` with `s` the most decimals in the column (at least 2).
@@ -69,9 +74,14 @@ impl Tabular {
         out.write_all("\u{FEFF}".as_bytes())?;
         let names: Vec<String> = self.columns.iter().map(|c| csv_field(&c.name)).collect();
         writeln!(out, "{}", names.join(","))?;
+        let scales = self.scales();
         for row in 0..self.height() {
-            let fields: Vec<String> =
-                self.columns.iter().map(|c| self.text(c, row).map(|t| csv_field(&t)).unwrap_or_default()).collect();
+            let fields: Vec<String> = self
+                .columns
+                .iter()
+                .zip(&scales)
+                .map(|(c, scale)| Tabular::text(c, *scale, row).map(|t| csv_field(&t)).unwrap_or_default())
+                .collect();
             writeln!(out, "{}", fields.join(","))?;
         }
         Ok(())
@@ -79,9 +89,11 @@ impl Tabular {
 
     /// A JSON array of objects; decimals are written as exact JSON numbers (`405.81`, never `405.8100000001`).
     pub fn to_json_value(&self) -> serde_json::Value {
+        let scales = self.scales();
         let rows = (0..self.height())
             .map(|row| {
-                let object = self.columns.iter().map(|c| (c.name.clone(), json_cell(&c.values, row))).collect();
+                let object =
+                    self.columns.iter().zip(&scales).map(|(c, scale)| (c.name.clone(), json_cell(&c.values, *scale, row))).collect();
                 serde_json::Value::Object(object)
             })
             .collect();
@@ -105,8 +117,19 @@ fn polars_column(column: &Column) -> PolarsResult<polars::prelude::Column> {
     Ok(series.into_column())
 }
 
+/// The most decimals in the column, at least 2: the scale of its polars Decimal, CSV and JSON.
+fn column_scale(values: &[Option<Decimal>]) -> u32 {
+    values.iter().flatten().map(|d| d.normalize().scale()).max().unwrap_or(0).max(2)
+}
+
+fn at_scale(d: Decimal, scale: u32) -> Decimal {
+    let mut d = d.normalize();
+    d.rescale(scale);
+    d
+}
+
 fn decimal_series(name: PlSmallStr, values: &[Option<Decimal>]) -> PolarsResult<Series> {
-    let scale = values.iter().flatten().map(|d| d.normalize().scale()).max().unwrap_or(0).max(2);
+    let scale = column_scale(values);
     let mantissas = values.iter().map(|v| v.map(|d| mantissa_at_scale(d, scale)));
     let ints = Int128Chunked::from_iter_options(name, mantissas);
     Ok(ints.into_decimal(38, scale as usize)?.into_series())
@@ -126,11 +149,11 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn json_cell(values: &Values, row: usize) -> serde_json::Value {
+fn json_cell(values: &Values, scale: u32, row: usize) -> serde_json::Value {
     match values {
         Values::Text(v) => v[row].clone().map_or(serde_json::Value::Null, serde_json::Value::String),
         Values::Int(v) => v[row].map_or(serde_json::Value::Null, serde_json::Value::from),
-        Values::Decimal(v) => v[row].map_or(serde_json::Value::Null, exact_json_number),
+        Values::Decimal(v) => v[row].map_or(serde_json::Value::Null, |d| exact_json_number(at_scale(d, scale))),
     }
 }
 
@@ -165,12 +188,12 @@ mod tests {
         let mut out = Vec::new();
         sample().write_csv(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert_eq!(text, "\u{FEFF}project,row,actual\n\"社区经费, 其一\",5,405.81\n,6,80\n");
+        assert_eq!(text, "\u{FEFF}project,row,actual\n\"社区经费, 其一\",5,405.81\n,6,80.00\n");
     }
 
     #[test]
     fn json_numbers_are_exact() {
         let json = sample().to_json_value().to_string();
-        assert_eq!(json, r#"[{"project":"社区经费, 其一","row":5,"actual":405.81},{"project":null,"row":6,"actual":80}]"#);
+        assert_eq!(json, r#"[{"project":"社区经费, 其一","row":5,"actual":405.81},{"project":null,"row":6,"actual":80.00}]"#);
     }
 }

@@ -105,7 +105,8 @@ pub fn render_explain(rule: &RuleInfo, lang: Lang) -> String {
         Lang::En => ("Why it matters", "Example", "Severity"),
     };
     format!(
-        "{id}  {title}\n\n{severity}：{sev}\n\n{why}：{why_text}\n\n{example}：{example_text}\n",
+        "{id}  {title}\n\n{severity}{colon}{sev}\n\n{why}{colon}{why_text}\n\n{example}{colon}{example_text}\n",
+        colon = lang.pick("：", ": "),
         id = rule.id,
         title = rule.title.get(lang),
         sev = rule.severity.label(lang),

@@ -99,3 +99,22 @@ def test_rules_and_explain():
 @pytest.mark.parametrize("args", [["check"], ["nonsense"], ["check", "x.xlsx", "--format", "yaml"]])
 def test_usage_errors_exit_2(args):
     assert run(*args).returncode == 2
+
+
+def test_a_closed_pipe_ends_the_output_quietly(workbooks):
+    """`budgetlint … | head -1`: the reader leaving is no internal error."""
+    seed = str(workbooks.path("seed_report_tables", "xlsx"))
+    for args in (["extract", seed], ["check", seed, "--show-info", "--format", "csv"]):
+        proc = subprocess.Popen([str(BIN), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.readline()
+        proc.stdout.close()
+        proc.wait(timeout=60)
+        stderr = proc.stderr.read().decode("utf-8")
+        assert "内部错误" not in stderr and "Traceback" not in stderr and "panicked" not in stderr, stderr
+
+
+def test_extract_files_keep_the_shown_decimals(workbooks, tmp_path):
+    out = tmp_path / "rows.json"
+    assert run("extract", str(workbooks.path("general_precision", "xlsx")), "-o", str(out)).returncode == 0
+    text = out.read_text(encoding="utf-8")
+    assert ": 80.00," in text and ": 80," not in text, "General 80 in a column of 405.81 is written as 80.00"
