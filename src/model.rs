@@ -16,6 +16,14 @@ pub enum Lang {
 }
 
 impl Lang {
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text {
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
     /// Picks the Chinese or the English text.
     pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         match self {

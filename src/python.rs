@@ -65,9 +65,9 @@ fn frame(table: &Tabular) -> PyResult<PyDataFrame> {
 fn parse_lang(lang: Option<&str>) -> PyResult<Option<Lang>> {
     match lang {
         None => Ok(None),
-        Some("zh") => Ok(Some(Lang::Zh)),
-        Some("en") => Ok(Some(Lang::En)),
-        Some(other) => Err(ConfigError::new_err(format!("lang 应为 \"zh\" 或 \"en\"，而不是 {other:?}"))),
+        Some(text) => Lang::parse(text)
+            .map(Some)
+            .ok_or_else(|| ConfigError::new_err(format!("lang 应为 \"zh\" 或 \"en\"，而不是 {text:?}"))),
     }
 }
 
@@ -157,11 +157,7 @@ fn settings_from(config: Option<PathBuf>, keywords: Keywords) -> Result<Settings
     let mut settings = Settings::load(config.as_deref())?;
     let usage = Error::Usage;
     if let Some(lang) = keywords.lang {
-        settings.lang = match lang.as_str() {
-            "zh" => Lang::Zh,
-            "en" => Lang::En,
-            other => return Err(usage(format!("lang 应为 \"zh\" 或 \"en\"，而不是 {other:?}"))),
-        };
+        settings.lang = Lang::parse(&lang).ok_or_else(|| usage(format!("lang 应为 \"zh\" 或 \"en\"，而不是 {lang:?}")))?;
     }
     if let Some(show_info) = keywords.show_info {
         settings.show_info = show_info;

@@ -252,6 +252,14 @@ enum Detail {
     Layout,
 }
 
+/// For callers that treat a workbook without data as one without tables (a finding, not an error).
+pub fn no_grids_if_empty(read: Result<Vec<Grid>>) -> Result<Vec<Grid>> {
+    match read {
+        Err(Error::EmptyWorkbook { .. }) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
 fn read_grids_as(path: &Path, detail: Detail) -> Result<Vec<Grid>> {
     if !path.is_file() {
         return Err(Error::FileNotFound { path: path.to_path_buf() });

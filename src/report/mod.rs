@@ -38,7 +38,7 @@ pub struct Checked {
 
 /// Checks one file. A workbook that opens but holds no table is a finding (S001), not an error.
 pub fn check_file(path: &Path, settings: &Settings) -> FileReport {
-    let outcome = grid::read_grids(path).or_else(no_sheet_data_is_no_grids).map(|grids| {
+    let outcome = grid::no_grids_if_empty(grid::read_grids(path)).map(|grids| {
         let workbook = workbook_from_grids(path, &grids);
         let mut findings = check_workbook(&workbook, settings);
         if workbook.tables.is_empty() {
@@ -50,13 +50,6 @@ pub fn check_file(path: &Path, settings: &Settings) -> FileReport {
         Checked { workbook, findings, rollups }
     });
     FileReport { path: path.to_path_buf(), outcome }
-}
-
-fn no_sheet_data_is_no_grids(error: Error) -> Result<Vec<grid::Grid>> {
-    match error {
-        Error::EmptyWorkbook { .. } => Ok(Vec::new()),
-        other => Err(other),
-    }
 }
 
 /// The result of checking several files with one set of settings.

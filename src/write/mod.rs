@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub use atomic::write_atomically;
 
 use crate::error::{Error, Result};
-use crate::read::grid::read_grids_with_layout;
+use crate::read::grid::{no_grids_if_empty, read_grids_with_layout};
 use crate::report::Checked;
 use crate::settings::Settings;
 
@@ -17,10 +17,7 @@ use crate::settings::Settings;
 /// # Errors
 /// [`Error::Write`] when the output is an input or cannot be written; the read errors of the input.
 pub fn write_annotated(input: &Path, checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
-    let grids = read_grids_with_layout(input).or_else(|e| match e {
-        Error::EmptyWorkbook { .. } => Ok(Vec::new()),
-        other => Err(other),
-    })?;
+    let grids = no_grids_if_empty(read_grids_with_layout(input))?;
     let bytes = annotated::annotated_workbook(&grids, checked, settings)
         .map_err(|e| Error::Write { path: output.to_path_buf(), detail: e.to_string() })?;
     atomic::write_bytes(output, inputs, &bytes)
