@@ -9,11 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::check::catalog::{rule, Severity};
 use crate::error::{Error, Result};
 use crate::model::{Lang, Workbook};
+use crate::read::grid::{no_grids_if_empty, read_grids_with_layout};
 use crate::read::read_workbook_strict;
 use crate::report::text::{render_explain, render_report, render_rules, Style};
-use crate::report::{projects_table, Report, Tabular};
+use crate::report::{check_file, check_grids, projects_table, FileReport, Report, Tabular};
 use crate::settings::{FailOn, Settings};
-use crate::write::{annotated_path, write_annotated, write_atomically};
+use crate::write::{annotated_path, write_annotated_while, write_atomically};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -155,10 +156,9 @@ where
 impl Cli {
     fn lang(&self) -> Lang {
         match &self.command {
-            Command::Extract { lang, .. }
-            | Command::Check { lang, .. }
-            | Command::Rules { lang }
-            | Command::Explain { lang, .. } => lang.map(Lang::from).unwrap_or_default(),
+            Command::Extract { lang, .. } | Command::Check { lang, .. } | Command::Rules { lang } | Command::Explain { lang, .. } => {
+                lang.map(Lang::from).unwrap_or_default()
+            }
         }
     }
 }
@@ -179,7 +179,8 @@ impl Command {
             }
             Command::Explain { rule: id, lang } => {
                 let lang = lang.map(Lang::from).unwrap_or_default();
-                let info = rule(&id).ok_or_else(|| Error::Usage(format!("未知规则 {id}（unknown rule）；budgetlint rules 列出全部规则")))?;
+                let info =
+                    rule(&id).ok_or_else(|| Error::Usage(format!("未知规则 {id}（unknown rule）；budgetlint rules 列出全部规则")))?;
                 emit(&render_explain(info, lang));
                 Ok(0)
             }
@@ -246,7 +247,9 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn collect_workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -319,7 +322,10 @@ fn print_table(table: &Tabular) {
         Ok(frame) => {
             set_terminal_format_defaults();
             emit(&format!("{frame}\n"));
-            emit(&format!("共 {} 行（金额单位：万元，比例单位：%）；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet\n", table.height()));
+            emit(&format!(
+                "共 {} 行（金额单位：万元，比例单位：%）；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet\n",
+                table.height()
+            ));
         }
         Err(e) => eprintln!("{e}"),
     }
@@ -341,6 +347,19 @@ fn set_terminal_format_defaults() {
     }
 }
 
+/// Checks `input` and writes its annotated copy to `target` from the same read of its sheets.
+/// A copy that cannot be written gives its error beside the file's (still valid) report.
+fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: &[PathBuf]) -> (FileReport, Option<Error>) {
+    let grids = match no_grids_if_empty(read_grids_with_layout(input)) {
+        Ok(grids) => grids,
+        Err(error) => return (FileReport { path: input.to_path_buf(), outcome: Err(error) }, None),
+    };
+    let (checked, written) = write_annotated_while(&grids, || check_grids(input, &grids, settings), settings, target, inputs);
+    // The grids are the biggest thing held; free them before the next file is read.
+    drop(grids);
+    (FileReport { path: input.to_path_buf(), outcome: Ok(checked) }, written.err())
+}
+
 /// What `check` writes besides its report on stdout.
 struct Outputs {
     file: Option<PathBuf>,
@@ -358,14 +377,34 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
         return Err(Error::Usage("-o OUT.xlsx 只能用于一个输入文件；多个文件请用 --annotate [--out-dir DIR]".into()));
     }
     let show_progress = inputs.len() > 1 && std::io::stderr().is_terminal();
-    let report = Report::check_paths(&inputs, settings, |done, total, path| {
+    let annotated_target = |input: &Path| match outputs.file.as_deref() {
+        Some(path) if wants_workbook => Some(path.to_path_buf()),
+        _ if outputs.annotate => Some(annotated_path(input, outputs.out_dir.as_deref())),
+        _ => None,
+    };
+    if let Some(dir) = outputs.out_dir.as_deref().filter(|_| outputs.annotate) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Write { path: dir.to_path_buf(), detail: e.to_string() })?;
+    }
+    let mut write_errors = Vec::new();
+    let mut files = Vec::with_capacity(inputs.len());
+    for (done, input) in inputs.iter().enumerate() {
+        let file = match annotated_target(input) {
+            Some(target) => {
+                let (file, write_error) = check_and_annotate(input, &target, &settings, &inputs);
+                write_errors.extend(write_error);
+                file
+            }
+            None => check_file(input, &settings),
+        };
+        files.push(file);
         if show_progress {
-            eprint!("\r\x1b[2K[{done}/{total}] {}", path.display());
-            if done == total {
+            eprint!("\r\x1b[2K[{}/{}] {}", done + 1, inputs.len(), input.display());
+            if done + 1 == inputs.len() {
                 eprintln!();
             }
         }
-    });
+    }
+    let report = Report { files, settings };
     match format {
         Format::Text => {
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -384,28 +423,13 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
         }
     }
     let mut code = report.exit_code();
-    match outputs.file.as_deref() {
-        Some(path) if wants_workbook => {
-            if let Some((input, checked)) = report.checked_files().next() {
-                write_annotated(input, checked, &report.settings, path, &inputs)?;
-            }
-        }
-        Some(path) => write_table(&report.findings_table(), path, &inputs)?,
-        None => {}
+    if let Some(path) = outputs.file.as_deref().filter(|_| !wants_workbook) {
+        write_table(&report.findings_table(), path, &inputs)?;
     }
-    if outputs.annotate {
-        if let Some(dir) = outputs.out_dir.as_deref() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Write { path: dir.to_path_buf(), detail: e.to_string() })?;
-        }
-        for (input, checked) in report.checked_files() {
-            let target = annotated_path(input, outputs.out_dir.as_deref());
-            if let Err(error) = write_annotated(input, checked, &report.settings, &target, &inputs) {
-                eprintln!("{} {}", report.settings.lang.pick("错误：", "error:"), error.message(report.settings.lang));
-                code = 2;
-            }
-        }
+    for error in &write_errors {
+        eprintln!("{} {}", report.settings.lang.pick("错误：", "error:"), error.message(report.settings.lang));
+        code = 2;
     }
     std::mem::forget(report);
     Ok(code)
 }
-

@@ -49,11 +49,8 @@ fn py_error(py: Python<'_>, error: &Error, lang: Lang) -> PyErr {
 /// Runs `work` without the GIL and turns a panic into a `BudgetlintError`.
 fn guarded<T: Send>(py: Python<'_>, work: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
     py.detach(|| catch_unwind(AssertUnwindSafe(work))).unwrap_or_else(|panic| {
-        let detail = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
+        let detail =
+            panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
         Err(BudgetlintError::new_err(format!("budgetlint 内部错误（internal error），请报告此问题：{detail}")))
     })
 }
@@ -65,9 +62,9 @@ fn frame(table: &Tabular) -> PyResult<PyDataFrame> {
 fn parse_lang(lang: Option<&str>) -> PyResult<Option<Lang>> {
     match lang {
         None => Ok(None),
-        Some(text) => Lang::parse(text)
-            .map(Some)
-            .ok_or_else(|| ConfigError::new_err(format!("lang 应为 \"zh\" 或 \"en\"，而不是 {text:?}"))),
+        Some(text) => {
+            Lang::parse(text).map(Some).ok_or_else(|| ConfigError::new_err(format!("lang 应为 \"zh\" 或 \"en\"，而不是 {text:?}")))
+        }
     }
 }
 
@@ -127,7 +124,7 @@ impl NativeReport {
             return Err(BudgetlintError::new_err("没有可标注的文件（no readable file to annotate）"));
         };
         let inputs: Vec<PathBuf> = report.files.iter().map(|f| f.path.clone()).collect();
-        let written = guarded(py, || Ok(crate::write::write_annotated(input, checked, &report.settings, &path, &inputs)))?;
+        let written = guarded(py, || Ok(crate::write::annotate_file(input, checked, &report.settings, &path, &inputs)))?;
         written.map_err(|e| py_error(py, &e, report.settings.lang))
     }
 
@@ -163,7 +160,8 @@ fn settings_from(config: Option<PathBuf>, keywords: Keywords) -> Result<Settings
         settings.show_info = show_info;
     }
     if let Some(fail_on) = keywords.fail_on {
-        settings.fail_on = FailOn::parse(&fail_on).ok_or_else(|| usage(format!("fail_on 应为 error、warning 或 never，而不是 {fail_on:?}")))?;
+        settings.fail_on =
+            FailOn::parse(&fail_on).ok_or_else(|| usage(format!("fail_on 应为 error、warning 或 never，而不是 {fail_on:?}")))?;
     }
     for id in keywords.disable.unwrap_or_default() {
         settings.disable(&id).map_err(usage)?;
@@ -203,7 +201,7 @@ fn check(
     let keywords = Keywords { lang, show_info, fail_on, disable, severity, thresholds };
     let settings = settings_from(config, keywords).map_err(|e| py_error(py, &e, message_lang))?;
     let inputs = crate::cli::expand_inputs(&paths);
-    let report = guarded(py, || Ok(Report::check_paths(&inputs, settings, |_, _, _| {})))?;
+    let report = guarded(py, || Ok(Report::check_paths(&inputs, settings)))?;
     if !collect {
         if let Some((_, error)) = report.failures().next() {
             return Err(py_error(py, error, report.settings.lang));

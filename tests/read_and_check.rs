@@ -118,8 +118,8 @@ fn a_figure_that_is_not_a_number_names_its_cell() {
 
 #[test]
 fn the_annotated_copy_reads_back_with_calamine() {
-    use calamine::{open_workbook_auto, Data, Reader};
     use budgetlint::report::check_file;
+    use calamine::{open_workbook_auto, Data, Reader};
 
     let input = temp_path("table5-annotate.xlsx");
     write_table5(&input);
@@ -127,7 +127,7 @@ fn the_annotated_copy_reads_back_with_calamine() {
     let report = check_file(&input, &settings);
     let checked = report.outcome.as_ref().unwrap();
     let output = temp_path("table5-annotate.checked.xlsx");
-    budgetlint::write::write_annotated(&input, checked, &settings, &output, &[input.clone()]).unwrap();
+    budgetlint::write::annotate_file(&input, checked, &settings, &output, std::slice::from_ref(&input)).unwrap();
 
     let mut book = open_workbook_auto(&output).unwrap();
     assert_eq!(book.sheet_names(), ["检查结果", "表5", "重算汇总"]);
@@ -140,5 +140,5 @@ fn the_annotated_copy_reads_back_with_calamine() {
     let rollup = book.worksheet_range("重算汇总").unwrap();
     assert_eq!(rollup.get_value((1, 1)), Some(&Data::String("民生保障办公室".into())));
     assert_eq!(rollup.get_value((1, 4)), Some(&Data::Float(1613.12)));
-    assert!(budgetlint::write::write_annotated(&input, checked, &settings, &input, &[input.clone()]).is_err());
+    assert!(budgetlint::write::annotate_file(&input, checked, &settings, &input, &[input.clone()]).is_err());
 }

@@ -15,9 +15,11 @@ from __future__ import annotations
 import os
 from html import escape
 from pathlib import Path
-from typing import Iterable, Mapping, Union
+from typing import TYPE_CHECKING, Iterable, Mapping, Union
 
-import polars as pl
+if TYPE_CHECKING:
+    # Imported where a frame is built, so the console script starts without loading polars.
+    import polars as pl
 
 from budgetlint._budgetlint import (
     BudgetlintError,
@@ -183,6 +185,8 @@ def check(
 
 def rules(lang: str = "zh") -> pl.DataFrame:
     """The rule catalog as a frame: id, severity, title."""
+    import polars as pl
+
     return pl.DataFrame(_native.rules(lang), schema=["id", "severity", "title"], orient="row")
 
 

@@ -16,9 +16,7 @@ pub fn check(table: &ListTable, sink: &mut Sink) {
 
 /// A001 / A004 / A005 on one row's ratio.
 fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
-    let (Some(ratio), Some(adjusted), Some(actual)) =
-        (row.ratio.figure(), row.budget_adjusted.figure(), row.actual.figure())
-    else {
+    let (Some(ratio), Some(adjusted), Some(actual)) = (row.ratio.figure(), row.budget_adjusted.figure(), row.actual.figure()) else {
         return;
     };
     if adjusted.value.is_zero() {
@@ -29,11 +27,15 @@ fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
         sink.at("A004", table, Some(row), Some(ratio.cell)).found(format!("{}%", shown(ratio))).emit(message);
         return;
     }
-    let Some(possible) = Interval::of(actual).percent_of(Interval::of(adjusted)) else { return };
+    let Some(possible) = Interval::of(actual).percent_of(Interval::of(adjusted)) else {
+        return;
+    };
     let point = actual.value / adjusted.value * Decimal::ONE_HUNDRED;
-    let expected = shown_like(point, ratio);
-    let inputs = format!("{} ÷ {}", shown(actual), shown(adjusted));
+    // Texts only for a finding: this runs on every row.
+    let expected = || shown_like(point, ratio);
+    let inputs = || format!("{} ÷ {}", shown(actual), shown(adjusted));
     if !possible.meets(Interval::of(ratio)) {
+        let (expected, inputs) = (expected(), inputs());
         let message = sink.say(
             format!("{}：预算支出比例填 {}%，按 {} 应为 {}%", row.label(sink.lang), shown(ratio), inputs, expected),
             format!("{}: the ratio reads {} %, but {} gives {} %", row.label(sink.lang), shown(ratio), inputs, expected),
@@ -44,7 +46,7 @@ fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
             .inputs(inputs)
             .emit(message);
     } else if round_shown(point, ratio.decimals) != round_shown(ratio.value, ratio.decimals) {
-        remainder(sink, table, row, ratio, format!("{expected}%"), format!("{}%", shown(ratio)), inputs);
+        remainder(sink, table, row, ratio, format!("{}%", expected()), format!("{}%", shown(ratio)), inputs());
     }
 }
 
@@ -85,8 +87,12 @@ fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], rule
         return;
     }
     for amount in Amount::ALL {
-        let Some(stated) = stated_row.amount(amount).figure() else { continue };
-        let Some(sum) = SumOf::rows(terms, amount) else { continue };
+        let Some(stated) = stated_row.amount(amount).figure() else {
+            continue;
+        };
+        let Some(sum) = SumOf::rows(terms, amount) else {
+            continue;
+        };
         let expected = shown_like(sum.point, stated);
         if !sum.interval.meets(Interval::of(stated)) {
             let what = amount.label(sink.lang);

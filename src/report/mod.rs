@@ -18,7 +18,8 @@ use crate::check::rollup::{rollup_table, rollups, Rollup};
 use crate::check::{check_workbook, structure, Sink};
 use crate::error::{Error, Result};
 use crate::model::Workbook;
-use crate::read::{grid, workbook_from_grids};
+use crate::read::grid::{self, Grid};
+use crate::read::workbook_from_grids;
 use crate::settings::Settings;
 
 /// What checking one file gave: its tables and findings, or why it could not be read.
@@ -38,18 +39,21 @@ pub struct Checked {
 
 /// Checks one file. A workbook that opens but holds no table is a finding (S001), not an error.
 pub fn check_file(path: &Path, settings: &Settings) -> FileReport {
-    let outcome = grid::no_grids_if_empty(grid::read_grids(path)).map(|grids| {
-        let workbook = workbook_from_grids(path, &grids);
-        let mut findings = check_workbook(&workbook, settings);
-        if workbook.tables.is_empty() {
-            let mut sink = Sink::for_file(path.display().to_string(), settings);
-            structure::no_table(workbook.sheets.first().map_or("", String::as_str), &workbook.sheets, &mut sink);
-            findings.extend(sink.into_findings());
-        }
-        let rollups = rollups(&workbook);
-        Checked { workbook, findings, rollups }
-    });
+    let outcome = grid::no_grids_if_empty(grid::read_grids(path)).map(|grids| check_grids(path, &grids, settings));
     FileReport { path: path.to_path_buf(), outcome }
+}
+
+/// Checks the already-read sheets of `path` (for callers that keep the grids to write a copy).
+pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked {
+    let workbook = workbook_from_grids(path, grids);
+    let mut findings = check_workbook(&workbook, settings);
+    if workbook.tables.is_empty() {
+        let mut sink = Sink::for_file(path.display().to_string(), settings);
+        structure::no_table(workbook.sheets.first().map_or("", String::as_str), &workbook.sheets, &mut sink);
+        findings.extend(sink.into_findings());
+    }
+    let rollups = rollups(&workbook);
+    Checked { workbook, findings, rollups }
 }
 
 /// The result of checking several files with one set of settings.
@@ -71,13 +75,9 @@ pub struct Counts {
 }
 
 impl Report {
-    /// Checks every path in order, calling `progress(done, total, path)` after each file.
-    pub fn check_paths(paths: &[PathBuf], settings: Settings, mut progress: impl FnMut(usize, usize, &Path)) -> Report {
-        let mut files = Vec::with_capacity(paths.len());
-        for (i, path) in paths.iter().enumerate() {
-            files.push(check_file(path, &settings));
-            progress(i + 1, paths.len(), path);
-        }
+    /// Checks every path in order; a file that cannot be read is recorded and the rest go on.
+    pub fn check_paths(paths: &[PathBuf], settings: Settings) -> Report {
+        let files = paths.iter().map(|path| check_file(path, &settings)).collect();
         Report { files, settings }
     }
 

@@ -5,22 +5,57 @@ pub mod atomic;
 
 use std::path::{Path, PathBuf};
 
+use rust_xlsxwriter::XlsxError;
+
 pub use atomic::write_atomically;
 
 use crate::error::{Error, Result};
-use crate::read::grid::{no_grids_if_empty, read_grids_with_layout};
+use crate::read::grid::{no_grids_if_empty, read_grids_with_layout, Grid};
 use crate::report::Checked;
 use crate::settings::Settings;
 
-/// Writes the annotated copy of `input` (reading its sheets again) to `output`, never over an input.
+/// Writes the annotated copy of `input`, whose sheets `grids` were read with their layout, to `output`;
+/// never over an input.
 ///
 /// # Errors
-/// [`Error::Write`] when the output is an input or cannot be written; the read errors of the input.
-pub fn write_annotated(input: &Path, checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
-    let grids = no_grids_if_empty(read_grids_with_layout(input))?;
-    let bytes = annotated::annotated_workbook(&grids, checked, settings)
-        .map_err(|e| Error::Write { path: output.to_path_buf(), detail: e.to_string() })?;
+/// [`Error::Write`] when the output is an input or cannot be written.
+pub fn write_annotated(grids: &[Grid], checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let bytes = annotated::annotated_workbook(grids, checked, settings).map_err(|e| write_error(output, e))?;
     atomic::write_bytes(output, inputs, &bytes)
+}
+
+/// Runs `check` on this thread while the sheets are copied on another, then writes the annotated
+/// copy as [`write_annotated`] does. The check's result comes back even when writing fails.
+pub fn write_annotated_while<F>(grids: &[Grid], check: F, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> (Checked, Result<()>)
+where
+    F: FnOnce() -> Checked,
+{
+    let (checked, copy) = std::thread::scope(|scope| {
+        let copying = scope.spawn(|| annotated::copy_sheets(grids));
+        let checked = check();
+        (checked, copying.join())
+    });
+    let written = match copy {
+        Ok(copy) => copy
+            .and_then(|copy| copy.finish(grids, &checked, settings))
+            .map_err(|e| write_error(output, e))
+            .and_then(|bytes| atomic::write_bytes(output, inputs, &bytes)),
+        Err(_) => Err(Error::Write { path: output.to_path_buf(), detail: "copying the sheets failed unexpectedly".into() }),
+    };
+    (checked, written)
+}
+
+fn write_error(output: &Path, error: XlsxError) -> Error {
+    Error::Write { path: output.to_path_buf(), detail: error.to_string() }
+}
+
+/// Like [`write_annotated`] for a file checked earlier: reads its sheets again, with their layout.
+///
+/// # Errors
+/// The read errors of the input, and those of [`write_annotated`].
+pub fn annotate_file(input: &Path, checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let grids = no_grids_if_empty(read_grids_with_layout(input))?;
+    write_annotated(&grids, checked, settings, output, inputs)
 }
 
 /// `附件1.xlsx` → `附件1.checked.xlsx`, beside the input or in `out_dir`.

@@ -160,8 +160,8 @@ def test_other_formats_are_copied_with_their_values(budgetlint, workbooks, tmp_p
     assert filled_cells(sheet) == {cell: "error" for cell in ["G28", "G29", "G30", "G31", "G32"]}
 
 
-def test_a_tall_sheet_is_streamed_with_the_same_marks(budgetlint, tmp_path):
-    """Sheets over 5,000 rows go through rust_xlsxwriter's streaming mode; nothing may be lost."""
+def test_a_tall_sheet_keeps_every_mark_and_merge(budgetlint, tmp_path):
+    """A tall sheet with merges down 3,000 rows: every mark and merge survives the copy."""
     source = tmp_path / "tall.xlsx"
     book = xlsxwriter.Workbook(str(source))
     sheet = book.add_worksheet("附件1")
