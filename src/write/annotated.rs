@@ -103,7 +103,10 @@ impl SheetsCopy {
         }
         write_rollup_sheet(&mut book, checked, &names, settings.lang)?;
         book.set_zip_compression_level(ZIP_LEVEL);
-        book.save_to_buffer()
+        let bytes = book.save_to_buffer();
+        // Freeing a million stored cells takes a noticeable while; the bytes need not wait for it.
+        std::thread::spawn(move || drop(book));
+        bytes
     }
 }
 
