@@ -156,9 +156,10 @@ where
 impl Cli {
     fn lang(&self) -> Lang {
         match &self.command {
-            Command::Extract { lang, .. } | Command::Check { lang, .. } | Command::Rules { lang } | Command::Explain { lang, .. } => {
-                lang.map(Lang::from).unwrap_or_default()
-            }
+            Command::Extract { lang, .. }
+            | Command::Check { lang, .. }
+            | Command::Rules { lang }
+            | Command::Explain { lang, .. } => lang.map(Lang::from).unwrap_or_default(),
         }
     }
 }
@@ -179,8 +180,7 @@ impl Command {
             }
             Command::Explain { rule: id, lang } => {
                 let lang = lang.map(Lang::from).unwrap_or_default();
-                let info =
-                    rule(&id).ok_or_else(|| Error::Usage(format!("未知规则 {id}（unknown rule）；budgetlint rules 列出全部规则")))?;
+                let info = rule(&id).ok_or_else(|| Error::Usage(format!("未知规则 {id}（unknown rule）；budgetlint rules 列出全部规则")))?;
                 emit(&render_explain(info, lang));
                 Ok(0)
             }
@@ -247,9 +247,7 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn collect_workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -322,10 +320,7 @@ fn print_table(table: &Tabular) {
         Ok(frame) => {
             set_terminal_format_defaults();
             emit(&format!("{frame}\n"));
-            emit(&format!(
-                "共 {} 行（金额单位：万元，比例单位：%）；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet\n",
-                table.height()
-            ));
+            emit(&format!("共 {} 行（金额单位：万元，比例单位：%）；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet\n", table.height()));
         }
         Err(e) => eprintln!("{e}"),
     }

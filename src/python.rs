@@ -49,8 +49,11 @@ fn py_error(py: Python<'_>, error: &Error, lang: Lang) -> PyErr {
 /// Runs `work` without the GIL and turns a panic into a `BudgetlintError`.
 fn guarded<T: Send>(py: Python<'_>, work: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
     py.detach(|| catch_unwind(AssertUnwindSafe(work))).unwrap_or_else(|panic| {
-        let detail =
-            panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+        let detail = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
         Err(BudgetlintError::new_err(format!("budgetlint 内部错误（internal error），请报告此问题：{detail}")))
     })
 }
@@ -62,9 +65,9 @@ fn frame(table: &Tabular) -> PyResult<PyDataFrame> {
 fn parse_lang(lang: Option<&str>) -> PyResult<Option<Lang>> {
     match lang {
         None => Ok(None),
-        Some(text) => {
-            Lang::parse(text).map(Some).ok_or_else(|| ConfigError::new_err(format!("lang 应为 \"zh\" 或 \"en\"，而不是 {text:?}")))
-        }
+        Some(text) => Lang::parse(text)
+            .map(Some)
+            .ok_or_else(|| ConfigError::new_err(format!("lang 应为 \"zh\" 或 \"en\"，而不是 {text:?}"))),
     }
 }
 
@@ -160,8 +163,7 @@ fn settings_from(config: Option<PathBuf>, keywords: Keywords) -> Result<Settings
         settings.show_info = show_info;
     }
     if let Some(fail_on) = keywords.fail_on {
-        settings.fail_on =
-            FailOn::parse(&fail_on).ok_or_else(|| usage(format!("fail_on 应为 error、warning 或 never，而不是 {fail_on:?}")))?;
+        settings.fail_on = FailOn::parse(&fail_on).ok_or_else(|| usage(format!("fail_on 应为 error、warning 或 never，而不是 {fail_on:?}")))?;
     }
     for id in keywords.disable.unwrap_or_default() {
         settings.disable(&id).map_err(usage)?;

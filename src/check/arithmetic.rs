@@ -16,7 +16,9 @@ pub fn check(table: &ListTable, sink: &mut Sink) {
 
 /// A001 / A004 / A005 on one row's ratio.
 fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
-    let (Some(ratio), Some(adjusted), Some(actual)) = (row.ratio.figure(), row.budget_adjusted.figure(), row.actual.figure()) else {
+    let (Some(ratio), Some(adjusted), Some(actual)) =
+        (row.ratio.figure(), row.budget_adjusted.figure(), row.actual.figure())
+    else {
         return;
     };
     if adjusted.value.is_zero() {
@@ -27,9 +29,7 @@ fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
         sink.at("A004", table, Some(row), Some(ratio.cell)).found(format!("{}%", shown(ratio))).emit(message);
         return;
     }
-    let Some(possible) = Interval::of(actual).percent_of(Interval::of(adjusted)) else {
-        return;
-    };
+    let Some(possible) = Interval::of(actual).percent_of(Interval::of(adjusted)) else { return };
     let point = actual.value / adjusted.value * Decimal::ONE_HUNDRED;
     // Texts only for a finding: this runs on every row.
     let expected = || shown_like(point, ratio);
@@ -87,12 +87,8 @@ fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], rule
         return;
     }
     for amount in Amount::ALL {
-        let Some(stated) = stated_row.amount(amount).figure() else {
-            continue;
-        };
-        let Some(sum) = SumOf::rows(terms, amount) else {
-            continue;
-        };
+        let Some(stated) = stated_row.amount(amount).figure() else { continue };
+        let Some(sum) = SumOf::rows(terms, amount) else { continue };
         let expected = shown_like(sum.point, stated);
         if !sum.interval.meets(Interval::of(stated)) {
             let what = amount.label(sink.lang);

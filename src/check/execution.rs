@@ -22,9 +22,7 @@ pub fn check(table: &ListTable, sink: &mut Sink) {
 
 /// E001: actual spending above the adjusted budget.
 fn above_budget(table: &ListTable, row: &ListRow, sink: &mut Sink) {
-    let (Some(adjusted), Some(actual)) = (row.budget_adjusted.figure(), row.actual.figure()) else {
-        return;
-    };
+    let (Some(adjusted), Some(actual)) = (row.budget_adjusted.figure(), row.actual.figure()) else { return };
     if actual.value <= adjusted.value {
         return;
     }
@@ -33,14 +31,15 @@ fn above_budget(table: &ListTable, row: &ListRow, sink: &mut Sink) {
         format!("{label}：实际支出 {} 超过调整后预算 {}", shown(actual), shown(adjusted)),
         format!("{label}: actual spending {} exceeds the adjusted budget {}", shown(actual), shown(adjusted)),
     );
-    sink.at("E001", table, Some(row), Some(actual.cell)).found(shown(actual)).expected(format!("≤ {}", shown(adjusted))).emit(message);
+    sink.at("E001", table, Some(row), Some(actual.cell))
+        .found(shown(actual))
+        .expected(format!("≤ {}", shown(adjusted)))
+        .emit(message);
 }
 
 /// E002: execution below the threshold with the reason column left empty.
 fn low_without_reason(table: &ListTable, row: &ListRow, sink: &mut Sink) {
-    let (Some(adjusted), Some(actual)) = (row.budget_adjusted.figure(), row.actual.figure()) else {
-        return;
-    };
+    let (Some(adjusted), Some(actual)) = (row.budget_adjusted.figure(), row.actual.figure()) else { return };
     if adjusted.value <= Decimal::ZERO || REASON_COLUMNS.iter().any(|name| row.extra(table, name).is_some()) {
         return;
     }
@@ -65,9 +64,7 @@ fn low_without_reason(table: &ListTable, row: &ListRow, sink: &mut Sink) {
 
 /// E003: the adjusted budget differs from the initial one by more than the threshold.
 fn heavily_adjusted(table: &ListTable, row: &ListRow, sink: &mut Sink) {
-    let (Some(initial), Some(adjusted)) = (row.budget_initial.figure(), row.budget_adjusted.figure()) else {
-        return;
-    };
+    let (Some(initial), Some(adjusted)) = (row.budget_initial.figure(), row.budget_adjusted.figure()) else { return };
     // Texts only for a finding: this runs on every row.
     let label = || row.label(sink.lang);
     let inputs = || format!("{} → {}", shown(initial), shown(adjusted));

@@ -120,13 +120,7 @@ struct SheetNames {
 impl SheetNames {
     fn new(grids: &[Grid]) -> SheetNames {
         let taken = |name: &str| grids.iter().any(|g| g.name == name);
-        let ours = |base: &str| {
-            if taken(base) {
-                format!("{base}(budgetlint)")
-            } else {
-                base.to_string()
-            }
-        };
+        let ours = |base: &str| if taken(base) { format!("{base}(budgetlint)") } else { base.to_string() };
         SheetNames { renamed: HashMap::new(), results: ours(RESULTS_SHEET), rollup: ours(ROLLUP_SHEET) }
     }
 
@@ -263,26 +257,27 @@ impl<'a> SheetCopy<'a> {
         if self.formats.len() <= slot {
             self.formats.resize(slot + 1, None);
         }
-        self.formats[slot].get_or_insert_with(|| {
-            let look = grid.look(cell);
-            let mut format = Format::new();
-            if let Some(code) = &look.number_format {
-                format = format.set_num_format(code);
-            }
-            if look.bold {
-                format = format.set_bold();
-            }
-            if look.wrap {
-                format = format.set_text_wrap();
-            }
-            for align in alignment(look.horizontal, look.vertical) {
-                format = format.set_align(align);
-            }
-            if let Some(severity) = severity {
-                format = format.set_background_color(fill(severity)).set_border(FormatBorder::Thin);
-            }
-            format
-        })
+        self.formats[slot]
+            .get_or_insert_with(|| {
+                let look = grid.look(cell);
+                let mut format = Format::new();
+                if let Some(code) = &look.number_format {
+                    format = format.set_num_format(code);
+                }
+                if look.bold {
+                    format = format.set_bold();
+                }
+                if look.wrap {
+                    format = format.set_text_wrap();
+                }
+                for align in alignment(look.horizontal, look.vertical) {
+                    format = format.set_align(align);
+                }
+                if let Some(severity) = severity {
+                    format = format.set_background_color(fill(severity)).set_border(FormatBorder::Thin);
+                }
+                format
+            })
     }
 
     fn write_cell(&mut self, sheet: &mut Worksheet, row: u32, col: u32) -> Result<(), XlsxError> {
@@ -335,29 +330,8 @@ fn alignment(horizontal: Align, vertical: Align) -> Vec<FormatAlign> {
 
 /// Functions a reproduced formula may call: arithmetic within the workbook, nothing that reaches out.
 const PLAIN_FUNCTIONS: &[&str] = &[
-    "SUM",
-    "ROUND",
-    "ROUNDUP",
-    "ROUNDDOWN",
-    "ABS",
-    "MIN",
-    "MAX",
-    "AVERAGE",
-    "COUNT",
-    "COUNTA",
-    "IF",
-    "IFERROR",
-    "SUMIF",
-    "SUMIFS",
-    "COUNTIF",
-    "COUNTIFS",
-    "SUMPRODUCT",
-    "AND",
-    "OR",
-    "NOT",
-    "INT",
-    "MOD",
-    "SUBTOTAL",
+    "SUM", "ROUND", "ROUNDUP", "ROUNDDOWN", "ABS", "MIN", "MAX", "AVERAGE", "COUNT", "COUNTA", "IF", "IFERROR",
+    "SUMIF", "SUMIFS", "COUNTIF", "COUNTIFS", "SUMPRODUCT", "AND", "OR", "NOT", "INT", "MOD", "SUBTOTAL",
 ];
 
 /// Whether a formula is plain in-workbook arithmetic (no external links `[..]`, no DDE `|`,
@@ -452,14 +426,7 @@ fn write_header_row(sheet: &mut Worksheet, row: u32, titles: &[&str], format: &F
 }
 
 /// The findings, one a row, each cell a link to the finding's cell, under an autofilter.
-fn write_findings_list(
-    sheet: &mut Worksheet,
-    findings: &[&Finding],
-    names: &SheetNames,
-    lang: Lang,
-    top: u32,
-    header: &Format,
-) -> Result<(), XlsxError> {
+fn write_findings_list(sheet: &mut Worksheet, findings: &[&Finding], names: &SheetNames, lang: Lang, top: u32, header: &Format) -> Result<(), XlsxError> {
     let titles = [
         lang.pick("序号", "no."),
         lang.pick("工作表", "sheet"),
@@ -482,12 +449,7 @@ fn write_findings_list(
             sheet.write_url_with_text(row, 2, Url::new(target), cell.to_string())?;
         }
         sheet.write_string(row, 3, finding.rule)?;
-        sheet.write_string_with_format(
-            row,
-            4,
-            finding.severity.label(lang),
-            &Format::new().set_background_color(fill(finding.severity)),
-        )?;
+        sheet.write_string_with_format(row, 4, finding.severity.label(lang), &Format::new().set_background_color(fill(finding.severity)))?;
         sheet.write_string_with_format(row, 5, &finding.message, &wrap)?;
         for (col, value) in [(6u16, &finding.found), (7, &finding.expected), (8, &finding.inputs)] {
             if let Some(value) = value {
@@ -525,11 +487,7 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
             sheet.write_string(row, 0, table.label())?;
             sheet.write_string(row, 1, line.department.as_deref().unwrap_or(lang.pick("合计", "total")))?;
             sheet.write_number(row, 2, line.projects as f64)?;
-            for (col, amount_kind, value) in [
-                (3u16, Amount::BudgetInitial, line.budget_initial),
-                (4, Amount::BudgetAdjusted, line.budget_adjusted),
-                (5, Amount::Actual, line.actual),
-            ] {
+            for (col, amount_kind, value) in [(3u16, Amount::BudgetInitial, line.budget_initial), (4, Amount::BudgetAdjusted, line.budget_adjusted), (5, Amount::Actual, line.actual)] {
                 let formula = if is_total {
                     format!("=SUM({}:{})", CellRef::new(first, col as u32), CellRef::new(row - 1, col as u32))
                 } else {
@@ -564,9 +522,7 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
 
 /// `=SUM('附件1'!E5:E10,'附件1'!E14)`: the department's project cells, consecutive rows as ranges.
 fn department_sum(table: &ListTable, department: Option<&str>, amount: Amount, names: &SheetNames) -> String {
-    let Some(col) = table.columns.amount(amount) else {
-        return "=0".into();
-    };
+    let Some(col) = table.columns.amount(amount) else { return "=0".into() };
     let rows: Vec<u32> = table
         .rows
         .iter()
@@ -606,9 +562,12 @@ fn decimal_to_f64(value: rust_decimal::Decimal) -> f64 {
 
 fn insert_chart(sheet: &mut Worksheet, name: &str, first: u32, last: u32, lang: Lang) -> Result<(), XlsxError> {
     let mut chart = Chart::new(ChartType::Column);
-    for (col, series) in [(4u16, lang.pick("调整后预算金额", "adjusted budget")), (5, lang.pick("实际支出金额", "actual spending"))]
-    {
-        chart.add_series().set_name(series).set_categories((name, first, 1, last, 1)).set_values((name, first, col, last, col));
+    for (col, series) in [(4u16, lang.pick("调整后预算金额", "adjusted budget")), (5, lang.pick("实际支出金额", "actual spending"))] {
+        chart
+            .add_series()
+            .set_name(series)
+            .set_categories((name, first, 1, last, 1))
+            .set_values((name, first, col, last, col));
     }
     chart.title().set_name(lang.pick("各部室调整后预算与实际支出（万元）", "Adjusted budget and actual spending by department (万元)"));
     sheet.insert_chart(1, 8, &chart)?;
@@ -623,7 +582,6 @@ mod tests {
     use calamine::{Data, Reader, Xlsx};
 
     use super::*;
-    use crate::read::grid::Value;
     use crate::report::check_grids;
 
     /// Cell values of a sheet, and the cells that carry a fill.
