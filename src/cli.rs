@@ -386,6 +386,9 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
         let file = match annotated_target(input) {
             Some(target) => {
                 let (file, write_error) = check_and_annotate(input, &target, &settings, &inputs);
+                if write_error.is_none() && file.outcome.is_ok() {
+                    eprintln!("{} {}", settings.lang.pick("已写出标注工作簿：", "annotated workbook written:"), target.display());
+                }
                 write_errors.extend(write_error);
                 file
             }

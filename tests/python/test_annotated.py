@@ -137,8 +137,10 @@ def test_cli_writes_beside_inputs_or_to_a_folder_and_never_over_an_input(workboo
     result = run("check", str(source), "-o", str(source))
     assert result.returncode == 2 and "输入" in result.stderr
     assert source.read_bytes() == original
-    assert run("check", str(source), "--annotate").returncode == 1
+    result = run("check", str(source), "--annotate")
+    assert result.returncode == 1
     assert (tmp_path / "附件1.checked.xlsx").is_file()
+    assert f"已写出标注工作簿： {tmp_path / '附件1.checked.xlsx'}" in result.stderr
     for ext in ["xls", "ods"]:
         (tmp_path / f"seed.{ext}").write_bytes(workbooks.path("seed_table1", ext).read_bytes())
     (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
