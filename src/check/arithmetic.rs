@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::check::interval::{round_shown, Interval};
+use crate::check::interval::{percent, round_shown, Interval};
 use crate::check::{shown, shown_like, Sink};
 use crate::model::{Amount, Field, Figure, ListRow, ListTable, RowKind};
 
@@ -30,7 +30,7 @@ fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
         return;
     }
     let Some(possible) = Interval::of(actual).percent_of(Interval::of(adjusted)) else { return };
-    let point = actual.value / adjusted.value * Decimal::ONE_HUNDRED;
+    let Some(point) = percent(actual.value, adjusted.value) else { return };
     // Texts only for a finding: this runs on every row.
     let expected = || shown_like(point, ratio);
     let inputs = || format!("{} ÷ {}", shown(actual), shown(adjusted));
@@ -133,7 +133,7 @@ impl SumOf {
 
     pub fn figures(figures: &[Figure]) -> SumOf {
         let point = figures.iter().map(|f| f.value).sum();
-        let interval = Interval::sum(figures.iter().map(Interval::of));
+        let interval = Interval::sum_of(figures);
         SumOf { point, interval, inputs: sum_inputs(figures) }
     }
 }
@@ -141,11 +141,10 @@ impl SumOf {
 /// `405.81 + 80.00 + … + 636.00（52 项）`: the first and last terms, so the sum can be followed.
 fn sum_inputs(figures: &[Figure]) -> String {
     const SHOWN: usize = 4;
-    let terms: Vec<String> = figures.iter().map(shown).collect();
-    let body = if terms.len() <= SHOWN + 1 {
-        terms.join(" + ")
-    } else {
-        format!("{} + … + {}", terms[..SHOWN].join(" + "), terms[terms.len() - 1])
+    let joined = |figures: &[Figure]| figures.iter().map(shown).collect::<Vec<_>>().join(" + ");
+    let body = match figures {
+        [first @ .., last] if figures.len() > SHOWN + 1 => format!("{} + … + {}", joined(&first[..SHOWN]), shown(last)),
+        _ => joined(figures),
     };
     format!("{body} ({} 项)", figures.len())
 }

@@ -132,7 +132,10 @@ pub const RULES: &[RuleInfo] = &[
         id: "V002",
         severity: Severity::Error,
         title: t("金额或比例不是数字", "figure not a number"),
-        why: t("“约300”“#DIV/0!”等无法参与计算，需改为确切数字。", "Text such as 约300 or #DIV/0! cannot be recomputed; write the exact figure."),
+        why: t(
+            "“约300”“#DIV/0!”等无法参与计算，需改为确切数字；绝对值达到 10^15 的数字不可能是预算金额，多为录入错误，同样不参与计算。",
+            "Text such as 约300 or #DIV/0! cannot be recomputed; write the exact figure. A number of 10^15 or more is no budget figure (a typo) and is left out too.",
+        ),
         example: t("实际支出金额填“约300” → V002。", "实际支出金额 reads 约300 → V002."),
     },
     RuleInfo {

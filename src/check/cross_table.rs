@@ -1,5 +1,6 @@
 //! X003–X004: tables of one workbook that must agree (the report's 表1 summary and its 表2…表N).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::check::arithmetic::SumOf;
@@ -30,9 +31,9 @@ impl<'a> ProjectIndex<'a> {
     fn new(table: &'a ListTable) -> ProjectIndex<'a> {
         let mut index = ProjectIndex { by_department: HashMap::new(), by_name: HashMap::new() };
         for row in table.projects() {
-            let Some(name) = row.project.as_deref().map(squash) else { continue };
+            let Some(name) = row.project.as_deref().map(|p| squash(p).into_owned()) else { continue };
             if let Some(dept) = row.department.as_deref() {
-                index.by_department.entry((squash(dept), name.clone())).or_insert(row);
+                index.by_department.entry((squash(dept).into_owned(), name.clone())).or_insert(row);
             }
             index.by_name.entry(name).or_default().push(row);
         }
@@ -40,9 +41,9 @@ impl<'a> ProjectIndex<'a> {
     }
 
     fn find(&self, row: &ListRow) -> Option<&'a ListRow> {
-        let name = squash(row.project.as_deref()?);
+        let name = squash(row.project.as_deref()?).into_owned();
         if let Some(dept) = row.department.as_deref() {
-            if let Some(found) = self.by_department.get(&(squash(dept), name.clone())) {
+            if let Some(found) = self.by_department.get(&(squash(dept).into_owned(), name.clone())) {
                 return Some(found);
             }
         }
@@ -88,11 +89,11 @@ fn differs(later: &ListTable, row: &ListRow, earlier: &ListTable, what: &str, he
 fn sole_department(table: &ListTable) -> Option<String> {
     let mut departments = table.projects().map(|r| r.department.as_deref().map(squash));
     let first = departments.next()??;
-    departments.all(|d| d.as_deref() == Some(first.as_str())).then_some(first)
+    departments.all(|d| d.as_deref() == Some(&*first)).then(|| first.into_owned())
 }
 
 fn is_summary(table: &ListTable) -> bool {
-    let mut departments: Vec<String> = table.projects().filter_map(|r| r.department.as_deref().map(squash)).collect();
+    let mut departments: Vec<Cow<str>> = table.projects().filter_map(|r| r.department.as_deref().map(squash)).collect();
     departments.sort_unstable();
     departments.dedup();
     departments.len() >= 2

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::check::interval::round_shown;
+use crate::check::interval::{percent, round_shown};
 use crate::check::{shown, Sink};
 use crate::model::{ListRow, ListTable};
 
@@ -43,7 +43,7 @@ fn low_without_reason(table: &ListTable, row: &ListRow, sink: &mut Sink) {
     if adjusted.value <= Decimal::ZERO || REASON_COLUMNS.iter().any(|name| row.extra(table, name).is_some()) {
         return;
     }
-    let execution = row.ratio.value().unwrap_or_else(|| actual.value / adjusted.value * Decimal::ONE_HUNDRED);
+    let Some(execution) = row.ratio.value().or_else(|| percent(actual.value, adjusted.value)) else { return };
     let threshold = sink.settings.thresholds.low_execution_percent;
     if execution >= threshold {
         return;
@@ -79,11 +79,16 @@ fn heavily_adjusted(table: &ListTable, row: &ListRow, sink: &mut Sink) {
         }
         return;
     }
-    let change = (adjusted.value - initial.value) / initial.value.abs() * Decimal::ONE_HUNDRED;
     let threshold = sink.settings.thresholds.budget_adjustment_percent;
-    if change.abs() <= threshold {
-        return;
+    // The quotient is wanted only for a finding: compared as products, most rows skip a division.
+    let moved = (adjusted.value - initial.value).abs().checked_mul(Decimal::ONE_HUNDRED);
+    match (moved, threshold.checked_mul(initial.value.abs())) {
+        (Some(moved), Some(limit)) if moved <= limit => return,
+        // A limit past rust_decimal's range is past any change.
+        (_, None) => return,
+        _ => {}
     }
+    let Some(change) = percent(adjusted.value - initial.value, initial.value.abs()) else { return };
     let (label, inputs) = (label(), inputs());
     let change = round_shown(change, Some(2));
     let message = sink.say(

@@ -23,7 +23,7 @@ impl Interval {
         match decimals {
             None => Interval::point(value),
             Some(d) => {
-                let half = Decimal::new(5, d + 1);
+                let half = half_unit(d);
                 Interval { lo: value - half, hi: value + half }
             }
         }
@@ -34,12 +34,13 @@ impl Interval {
         Interval::shown(round_shown(figure.value, figure.decimals), figure.decimals)
     }
 
-    pub fn add(self, other: Interval) -> Interval {
-        Interval { lo: self.lo + other.lo, hi: self.hi + other.hi }
-    }
-
-    pub fn sum(items: impl IntoIterator<Item = Interval>) -> Interval {
-        items.into_iter().fold(Interval::point(Decimal::ZERO), Interval::add)
+    /// What the sum of shown figures may truly be: the sum of the shown values, widened by each
+    /// one's half unit. Shown values and half units are summed apart, each at one scale, which
+    /// spares rust_decimal rescaling every term of a long column.
+    pub fn sum_of(figures: &[Figure]) -> Interval {
+        let shown: Decimal = figures.iter().map(|f| round_shown(f.value, f.decimals)).sum();
+        let spread: Decimal = figures.iter().filter_map(|f| f.decimals).map(half_unit).sum();
+        Interval { lo: shown - spread, hi: shown + spread }
     }
 
     /// `self ÷ divisor × 100`, or `None` when the divisor may be zero (the ratio is then unbounded).
@@ -47,10 +48,17 @@ impl Interval {
         if divisor.lo <= Decimal::ZERO && divisor.hi >= Decimal::ZERO {
             return None;
         }
-        let corners = [self.lo / divisor.lo, self.lo / divisor.hi, self.hi / divisor.lo, self.hi / divisor.hi];
-        let lo = corners.iter().copied().min()?;
-        let hi = corners.iter().copied().max()?;
-        Some(Interval { lo: lo * Decimal::ONE_HUNDRED, hi: hi * Decimal::ONE_HUNDRED })
+        // The quotient grows with the dividend when the divisor is positive and shrinks when it is
+        // negative; for a fixed dividend it moves against the divisor when the dividend is positive
+        // and with it when negative. So each bound is one corner, and two divisions do.
+        let positive = divisor.lo > Decimal::ZERO;
+        let (lo_dividend, hi_dividend) = if positive { (self.lo, self.hi) } else { (self.hi, self.lo) };
+        let lo_divisor = |x: Decimal| if x.is_sign_negative() { divisor.lo } else { divisor.hi };
+        let hi_divisor = |x: Decimal| if x.is_sign_negative() { divisor.hi } else { divisor.lo };
+        // A divisor near zero leaves the ratio unbounded in rust_decimal's terms as well.
+        let lo = percent(lo_dividend, lo_divisor(lo_dividend))?;
+        let hi = percent(hi_dividend, hi_divisor(hi_dividend))?;
+        Some(Interval { lo, hi })
     }
 
     pub fn meets(self, other: Interval) -> bool {
@@ -58,10 +66,23 @@ impl Interval {
     }
 }
 
+/// `dividend ÷ divisor × 100`; `None` for a zero divisor or a quotient beyond rust_decimal's range.
+pub fn percent(dividend: Decimal, divisor: Decimal) -> Option<Decimal> {
+    dividend.checked_div(divisor)?.checked_mul(Decimal::ONE_HUNDRED)
+}
+
+/// Half a unit of the last shown place: 0.005 for two decimals. Past rust_decimal's 28 decimals,
+/// the smallest unit it has (a slightly wider, so never stricter, interval).
+fn half_unit(decimals: u32) -> Decimal {
+    Decimal::try_new(5, decimals + 1).unwrap_or(Decimal::new(1, Decimal::MAX_SCALE))
+}
+
 /// The value as the sheet would show it with `decimals` decimals (half away from zero, as Excel rounds).
 pub fn round_shown(value: Decimal, decimals: Option<u32>) -> Decimal {
     match decimals {
         None => value,
+        // Most figures are stored with the decimals they show.
+        Some(d) if value.scale() == d => value,
         Some(d) => {
             let mut rounded = value.round_dp_with_strategy(d, RoundingStrategy::MidpointAwayFromZero);
             rounded.rescale(d);
@@ -102,12 +123,32 @@ mod tests {
 
     #[test]
     fn sums_widen_by_half_a_unit_per_term() {
-        let terms = ["405.81", "80.00", "103.97", "174.20", "110.00", "537.67"].map(shown);
-        let total = Interval::sum(terms);
-        assert_eq!(total.lo, d("1411.620"));
-        assert_eq!(total.hi, d("1411.680"));
+        let figure = |s: &str| Figure { value: d(s), decimals: Some(2), cell: crate::model::CellRef::new(0, 0), as_text: false };
+        let mut terms = ["405.81", "80.00", "103.97", "174.20", "110.00", "537.67"].map(figure).to_vec();
+        // Stored with more decimals than shown: the shown value is what is summed.
+        terms.push(Figure { value: d("0.004"), ..figure("0") });
+        let total = Interval::sum_of(&terms);
+        assert_eq!(total.lo, d("1411.615"));
+        assert_eq!(total.hi, d("1411.685"));
         assert!(total.meets(shown("1411.64")));
         assert!(!total.meets(shown("1411.70")));
+    }
+
+    #[test]
+    fn percent_bounds_are_the_extreme_corners_for_every_sign() {
+        let values = ["-3.5", "-0.2", "0", "0.4", "7.25"].map(d);
+        for (a, b) in values.iter().flat_map(|a| values.iter().map(move |b| (*a, *b))).filter(|(a, b)| a <= b) {
+            for (p, q) in values.iter().flat_map(|p| values.iter().map(move |q| (*p, *q))).filter(|(p, q)| p <= q) {
+                let (dividend, divisor) = (Interval { lo: a, hi: b }, Interval { lo: p, hi: q });
+                let Some(ratio) = dividend.percent_of(divisor) else {
+                    assert!(p <= Decimal::ZERO && q >= Decimal::ZERO);
+                    continue;
+                };
+                let corners = [a / p, a / q, b / p, b / q].map(|c| c * Decimal::ONE_HUNDRED);
+                assert_eq!(ratio.lo, corners.iter().copied().min().unwrap(), "{dividend:?} / {divisor:?}");
+                assert_eq!(ratio.hi, corners.iter().copied().max().unwrap(), "{dividend:?} / {divisor:?}");
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::check::interval::round_shown;
+use crate::check::interval::{percent, round_shown};
 use crate::model::{Amount, ListTable, Workbook};
 use crate::report::tabular::{Tabular, Values};
 
@@ -51,9 +51,7 @@ impl Rollup {
     }
 
     fn close(mut self) -> Rollup {
-        if !self.budget_adjusted.is_zero() {
-            self.ratio = Some(round_shown(self.actual / self.budget_adjusted * Decimal::ONE_HUNDRED, Some(2)));
-        }
+        self.ratio = percent(self.actual, self.budget_adjusted).map(|ratio| round_shown(ratio, Some(2)));
         self
     }
 }

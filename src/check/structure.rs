@@ -1,5 +1,6 @@
 //! S001–S002: is there a table at all, and is any project listed twice.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::check::Sink;
@@ -19,7 +20,7 @@ pub fn no_table(first_sheet: &str, sheets: &[String], sink: &mut Sink) {
 
 /// S002: the same project of the same department twice in one table; reported on the later row.
 pub fn check_duplicates(table: &ListTable, sink: &mut Sink) {
-    let mut first_seen: HashMap<(String, String), &ListRow> = HashMap::new();
+    let mut first_seen: HashMap<(Cow<str>, Cow<str>), &ListRow> = HashMap::with_capacity(table.rows.len());
     for row in table.projects() {
         let Some(project) = row.project.as_deref() else { continue };
         let key = (squash(row.department.as_deref().unwrap_or("")), squash(project));

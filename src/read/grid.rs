@@ -1,5 +1,6 @@
 //! A sheet as a grid of values with the shown number format and merged ranges, whatever the file format.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
@@ -26,13 +27,12 @@ pub enum Value {
 
 impl Value {
     /// Text for labels and kept columns: numbers in their shortest form.
-    pub fn display(&self) -> Option<String> {
+    pub fn display(&self) -> Option<Cow<'_, str>> {
         match self {
             Value::Empty => None,
-            Value::Number(n) => Some(format!("{n}")),
-            Value::Text(t) => Some(t.clone()),
-            Value::Bool(b) => Some(if *b { "TRUE" } else { "FALSE" }.to_string()),
-            Value::Error(e) | Value::Date(e) => Some(e.clone()),
+            Value::Number(n) => Some(Cow::Owned(format!("{n}"))),
+            Value::Text(t) | Value::Error(t) | Value::Date(t) => Some(Cow::Borrowed(t)),
+            Value::Bool(b) => Some(Cow::Borrowed(if *b { "TRUE" } else { "FALSE" })),
         }
     }
 

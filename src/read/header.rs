@@ -1,5 +1,7 @@
 //! Finding a 附件1 header on a sheet: column synonyms, two-row headers with merged group cells.
 
+use std::borrow::Cow;
+
 use crate::model::{Columns, ExtraColumn, Unit};
 use crate::read::grid::Grid;
 use crate::read::text::squash;
@@ -166,7 +168,7 @@ fn single_row_header(row: u32, texts: &[Option<String>]) -> Header {
 /// Texts of a header row; numbers disqualify it (a data row is never a header).
 fn header_row_texts(grid: &Grid, row: u32) -> Vec<Option<String>> {
     (0..grid.width(row).max(merged_width(grid, row)))
-        .map(|col| grid.visible(row, col).value.display().filter(|t| !t.trim().is_empty()))
+        .map(|col| grid.visible(row, col).value.display().filter(|t| !t.trim().is_empty()).map(Cow::into_owned))
         .collect()
 }
 
@@ -192,7 +194,7 @@ fn two_row_texts(grid: &Grid, row: u32, top: &[Option<String>]) -> Option<Vec<Ve
         let sub = if grid.is_merged_from_above(below, col) {
             None
         } else {
-            grid.cell(below, col).value.display().filter(|t| !t.trim().is_empty())
+            grid.cell(below, col).value.display().filter(|t| !t.trim().is_empty()).map(Cow::into_owned)
         };
         let Some(sub) = sub else {
             columns.push(vec![own_top]);
@@ -227,7 +229,7 @@ fn build_header(first_row: u32, last_row: u32, candidates: Vec<Vec<Option<String
         if assigned {
             header.unit = header.unit.or_else(|| texts.iter().find_map(|t| header_text(t).unit));
         } else {
-            header.extras.push(ExtraColumn { name: extra_name(first), header: squash(first), col });
+            header.extras.push(ExtraColumn { name: extra_name(first), header: squash(first).into_owned(), col });
         }
     }
     header

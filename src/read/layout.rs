@@ -133,7 +133,7 @@ fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut String) -> boo
         }
         "c" => {
             cell.clear();
-            if let Some(r) = e.attributes().flatten().find(|a| a.key.as_ref() == "r") {
+            if let Some(r) = e.attributes().with_checks(false).flatten().find(|a| a.key.as_ref() == "r") {
                 cell.push_str(&r.value);
             }
         }

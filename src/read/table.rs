@@ -1,5 +1,7 @@
 //! From a grid to typed tables: where each table starts and ends, what each row is, and its figures.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 
 use crate::model::{CellRef, Field, Figure, ListRow, ListTable, RowKind, Unit};
@@ -54,7 +56,7 @@ fn read_table(grid: &Grid, header: Header, floor: u32, index: usize) -> ReadTabl
 fn stated_unit(grid: &Grid, rows: std::ops::Range<u32>) -> Option<Unit> {
     rows.rev().find_map(|row| {
         (0..grid.width(row)).find_map(|col| {
-            let text = squash(&grid.cell(row, col).value.display()?);
+            let text = squash(&grid.cell(row, col).value.display()?).into_owned();
             text.match_indices("单位:").find_map(|(at, marker)| {
                 let after: String = text[at + marker.len()..].chars().take(3).collect();
                 unit_named(&after)
@@ -157,7 +159,10 @@ fn department_of(
     current: &mut Option<String>,
 ) -> Option<String> {
     let col = header.columns.department?;
-    let written = label_text(grid.visible(row, col)).map(|t| squash(&t));
+    let written = label_text(grid.visible(row, col)).map(|t| match squash(&t) {
+        Cow::Borrowed(_) => t,
+        Cow::Owned(squashed) => squashed,
+    });
     match kind {
         RowKind::Total => None,
         RowKind::Subtotal => {
@@ -175,7 +180,11 @@ fn department_of(
 
 fn label_text(cell: &GridCell) -> Option<String> {
     let text = cell.value.display()?;
-    let text: String = text.trim().chars().filter(|c| *c != '\n' && *c != '\r').collect();
+    let text = text.trim();
+    let text: String = match text.contains(['\n', '\r']) {
+        true => text.chars().filter(|c| *c != '\n' && *c != '\r').collect(),
+        false => text.to_string(),
+    };
     (!text.is_empty()).then_some(text)
 }
 
@@ -241,10 +250,14 @@ impl RawFigures {
     }
 }
 
+/// No budget figure comes near this (10^15 万元 is a thousand times the world's yearly output).
+/// Refusing larger ones keeps every sum and product of a table within rust_decimal's range.
+pub const MAX_FIGURE: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
 fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
     match &cell.value {
         Value::Empty => RawField::Blank(at),
-        Value::Number(n) => match decimal_from_f64(*n) {
+        Value::Number(n) => match decimal_from_f64(*n).filter(|(value, _)| value.abs() < MAX_FIGURE) {
             Some((value, shown_decimals)) => RawField::Number(RawNumber {
                 value,
                 cell: at,
@@ -258,7 +271,7 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
         Value::Text(text) => match parse_figure_text(text) {
             TextFigure::Blank => RawField::Blank(at),
             TextFigure::Dash => RawField::Dash(at),
-            TextFigure::Number { value, decimals, percent } => RawField::Number(RawNumber {
+            TextFigure::Number { value, decimals, percent } if value.abs() < MAX_FIGURE => RawField::Number(RawNumber {
                 value,
                 cell: at,
                 stated_decimals: Some(decimals),
@@ -266,9 +279,9 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
                 percent: percent.then_some(PercentForm::Percent),
                 as_text: true,
             }),
-            TextFigure::NotANumber => RawField::Invalid { cell: at, text: text.trim().to_string() },
+            TextFigure::Number { .. } | TextFigure::NotANumber => RawField::Invalid { cell: at, text: text.trim().to_string() },
         },
-        other => RawField::Invalid { cell: at, text: other.display().unwrap_or_default() },
+        other => RawField::Invalid { cell: at, text: other.display().unwrap_or_default().into_owned() },
     }
 }
 
@@ -385,6 +398,29 @@ mod tests {
 
     fn t(s: &str) -> Value {
         if s.is_empty() { Value::Empty } else { Value::Text(s.into()) }
+    }
+
+    /// Float noise for a divisor, a typo of 29 digits: no overflow in any rule, and the typo reported.
+    #[test]
+    fn figures_beyond_any_budget_are_refused_and_near_zero_divisors_do_not_overflow() {
+        let n = Value::Number;
+        let rows = vec![
+            vec![t("项目名称"), t("年初预算金额"), t("调整后预算金额"), t("实际支出金额"), t("预算支出比例")],
+            vec![t("甲"), n(7e28), n(1e-27), n(9e14), n(1.0)],
+            vec![t("乙"), t("800000000000000000000"), n(1e-28), n(9e14), n(9e14)],
+            vec![t("丙"), n(5.55e-27), n(9e14), n(-9e14), n(1.0)],
+            vec![t("合计"), n(9e14), n(9e14), n(9e14), n(1.0)],
+        ];
+        let grids = [Grid::from_values("附件1", rows)];
+        let checked = crate::report::check_grids(std::path::Path::new("t.xlsx"), &grids, &crate::settings::Settings::default());
+        let projects = &checked.workbook.tables[0].rows;
+        assert!(matches!(projects[0].budget_initial, Field::Invalid { .. }));
+        assert!(matches!(projects[1].budget_initial, Field::Invalid { .. }));
+        assert!(matches!(projects[0].actual, Field::Value(_)));
+        let refused: Vec<String> = checked.findings.iter().filter(|f| f.rule == "V002").map(|f| f.cell.unwrap().to_string()).collect();
+        assert_eq!(refused, vec!["B2", "B3"]);
+        assert!(checked.findings.iter().filter(|f| f.rule == "V002").all(|f| f.message.contains("超出可核对的范围")));
+        assert!(checked.findings.iter().any(|f| f.rule == "E001"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Text as units write it: full-width forms, stray spaces and line breaks, numbers typed as text.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -15,11 +16,13 @@ pub fn to_half_width(c: char) -> char {
 
 /// The text with every space, line break and zero-width mark removed and full-width forms folded,
 /// so `城市管理\n办公室` equals `城市管理办公室` and `合 计` equals `合计`.
-pub fn squash(text: &str) -> String {
-    text.chars()
-        .map(to_half_width)
-        .filter(|c| !c.is_whitespace() && !matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}'))
-        .collect()
+/// Borrows the text when it is already squashed, as most labels are.
+pub fn squash(text: &str) -> Cow<'_, str> {
+    let kept = |c: &char| !c.is_whitespace() && !matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}');
+    if text.chars().all(|c| kept(&c) && to_half_width(c) == c) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.chars().map(to_half_width).filter(kept).collect())
 }
 
 /// A figure typed as text, as far as its text tells.

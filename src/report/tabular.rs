@@ -117,9 +117,19 @@ fn polars_column(column: &Column) -> PolarsResult<polars::prelude::Column> {
     Ok(series.into_column())
 }
 
-/// The most decimals in the column, at least 2: the scale of its polars Decimal, CSV and JSON.
+/// The most decimals in the column, at least 2, as far as the 38 digits of a polars Decimal leave
+/// room beside its widest integer part (float noise such as 5.55e-17 is rounded away): the scale of
+/// its polars Decimal, CSV and JSON.
 fn column_scale(values: &[Option<Decimal>]) -> u32 {
-    values.iter().flatten().map(|d| d.normalize().scale()).max().unwrap_or(0).max(2)
+    let decimals = values.iter().flatten().map(|d| d.normalize().scale()).max().unwrap_or(0).max(2);
+    let integer_digits = values.iter().flatten().map(|d| integer_digits(*d)).max().unwrap_or(1);
+    decimals.min(POLARS_DECIMAL_PRECISION.saturating_sub(integer_digits))
+}
+
+const POLARS_DECIMAL_PRECISION: u32 = 38;
+
+fn integer_digits(d: Decimal) -> u32 {
+    d.trunc().mantissa().unsigned_abs().checked_ilog10().map_or(1, |log| log + 1)
 }
 
 fn at_scale(d: Decimal, scale: u32) -> Decimal {
@@ -135,10 +145,10 @@ fn decimal_series(name: PlSmallStr, values: &[Option<Decimal>]) -> PolarsResult<
     Ok(ints.into_decimal(38, scale as usize)?.into_series())
 }
 
-/// The integer `d × 10^scale` (exact, since `scale` is at least `d`'s own scale once normalised).
+/// The integer `d × 10^scale`: exact unless [`column_scale`] had to round the column.
 fn mantissa_at_scale(d: Decimal, scale: u32) -> i128 {
-    let d = d.normalize();
-    d.mantissa() * 10i128.pow(scale - d.scale())
+    let d = d.round_dp(scale).normalize();
+    d.mantissa() * 10i128.pow(scale.saturating_sub(d.scale()))
 }
 
 fn csv_field(text: &str) -> String {
@@ -181,6 +191,18 @@ mod tests {
         let frame = sample().to_polars().unwrap();
         assert_eq!(frame.column("actual").unwrap().dtype(), &DataType::Decimal(38, 2));
         assert_eq!(frame.height(), 2);
+    }
+
+    #[test]
+    fn a_column_of_huge_and_tiny_values_fits_a_polars_decimal() {
+        let d = |s: &str| Some(Decimal::from_str(s).unwrap());
+        let values = vec![d("999999999999999.99"), d("0.0000000000000000000000000555")];
+        assert_eq!(column_scale(&values), 23);
+        let series = decimal_series("v".into(), &values).unwrap();
+        assert_eq!(series.dtype(), &DataType::Decimal(38, 23));
+        let exact = Decimal::from_str("999999999999999.99").unwrap();
+        assert_eq!(mantissa_at_scale(exact, 23), 99_999_999_999_999_999i128 * 10i128.pow(21));
+        assert_eq!(mantissa_at_scale(values[1].unwrap(), 23), 0);
     }
 
     #[test]

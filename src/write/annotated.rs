@@ -20,10 +20,11 @@ const AMOUNT_FORMAT: &str = "#,##0.00";
 /// but their rows go out once, so they are written only after the check. Shorter sheets are copied
 /// while the check runs and their finding cells marked afterwards (about 100 bytes a cell meanwhile).
 const STREAMING_ROWS: u32 = 200_000;
-/// Deflate level of the written file. Deflating is most of saving: on the 100,000-row benchmark it took
-/// about 0.56 s at the default level 6, 0.25 s at 3 and 0.14 s at 1; level 2 writes 6.2 MB where level
-/// 6 writes 5.0 MB and level 1 8.5 MB.
-const ZIP_LEVEL: u8 = 2;
+/// Deflate level of the written file. Saving runs on one core, and deflating is a large part of it: on
+/// the 100,000-row benchmark it took about 0.56 s at the default level 6, 0.25 s at 3 and 0.14 s at 1,
+/// for 5.0, 6.2 (level 2) and 8.5 MB. Level 1 trades a third more bytes, which Excel drops at its next
+/// save, for the faster write; a workbook of a few hundred rows differs by a few KB.
+const ZIP_LEVEL: u8 = 1;
 /// What Excel adds to a width in characters when it stores it (5 pixels of a 7-pixel digit, rounded down to 1/256).
 const EXCEL_WIDTH_PADDING: f64 = 0.7109375;
 /// Excel refuses longer formulas; a roll-up that would need one is written as its value.
@@ -71,7 +72,7 @@ fn copy_sheets_streaming_above(grids: &[Grid], streaming_rows: u32) -> Result<Sh
         } else {
             let sheet = book.add_worksheet();
             sheet.set_name(names.output(&grid.name))?;
-            SheetCopy::new(grid, &HashMap::new()).write(sheet)?;
+            SheetCopy::new(grid, &HashMap::new()).write(sheet, Formatting::ByRun)?;
         }
     }
     Ok(SheetsCopy { book, names, streaming_rows })
@@ -92,7 +93,7 @@ impl SheetsCopy {
             let notes = notes_by_cell(&findings, &grid.name, settings.lang);
             let mut copy = SheetCopy::new(grid, &notes);
             if grid.height() > streaming_rows {
-                copy.write(sheet)?;
+                copy.write(sheet, Formatting::PerCell)?;
             } else {
                 copy.mark_findings(sheet)?;
             }
@@ -169,8 +170,30 @@ struct SheetCopy<'a> {
     notes: &'a HashMap<(u32, u32), (Severity, String)>,
     /// Rows holding a note, so the other cells skip the lookup.
     noted_rows: Vec<bool>,
-    /// Formats by look and fill, indexed `look × 4 + fill` (0 none, 1 info, 2 warning, 3 error).
+    /// Formats by look and fill, indexed `look × 4 + fill` (0 none, 1 info, 2 warning, 3 error);
+    /// slot 0 is the default format, which a plain write gives.
     formats: Vec<Option<Format>>,
+    /// Per column, the run of formatted cells just above that shares one format.
+    runs: Vec<Option<FormatRun>>,
+}
+
+/// Consecutive cells of one column with one format. rust_xlsxwriter hashes the whole Format on
+/// every formatted write, which was most of the time spent copying a sheet; cells are written plain
+/// and each run formatted with one hash.
+#[derive(Debug, Clone, Copy)]
+struct FormatRun {
+    first_row: u32,
+    last_row: u32,
+    slot: usize,
+}
+
+/// When a written cell gets its format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Formatting {
+    /// With the cell: a streamed sheet's rows are gone once written, and re-marked cells are few.
+    PerCell,
+    /// When its column's run ends.
+    ByRun,
 }
 
 fn noted_rows(notes: &HashMap<(u32, u32), (Severity, String)>, height: u32) -> Vec<bool> {
@@ -183,22 +206,20 @@ fn noted_rows(notes: &HashMap<(u32, u32), (Severity, String)>, height: u32) -> V
     rows
 }
 
+/// The fills a cell can get, by slot: none, info, warning, error.
+const FILLS: [Option<Severity>; 4] = [None, Some(Severity::Info), Some(Severity::Warning), Some(Severity::Error)];
+
 fn fill_slot(severity: Option<Severity>) -> usize {
-    match severity {
-        None => 0,
-        Some(Severity::Info) => 1,
-        Some(Severity::Warning) => 2,
-        Some(Severity::Error) => 3,
-    }
+    FILLS.iter().position(|f| *f == severity).unwrap_or(0)
 }
 
 impl<'a> SheetCopy<'a> {
     fn new(grid: &'a Grid, notes: &'a HashMap<(u32, u32), (Severity, String)>) -> SheetCopy<'a> {
-        SheetCopy { grid, notes, noted_rows: noted_rows(notes, grid.height()), formats: Vec::new() }
+        SheetCopy { grid, notes, noted_rows: noted_rows(notes, grid.height()), formats: Vec::new(), runs: Vec::new() }
     }
 
     /// Values, formats, merges, widths and heights, with the fills of any notes already known.
-    fn write(&mut self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
+    fn write(&mut self, sheet: &mut Worksheet, formatting: Formatting) -> Result<(), XlsxError> {
         let grid = self.grid;
         for &(first, last, stored) in &grid.layout.column_widths {
             // The file stores widths with Excel's cell padding added; rust_xlsxwriter adds it again.
@@ -216,12 +237,15 @@ impl<'a> SheetCopy<'a> {
         for row in 0..grid.height() {
             // Rows go out in order: a merge first, then the row's own cells over its anchor.
             while let Some(merge) = merges.next_if(|m| m.first_row <= row) {
-                let format = self.format(grid.cell(merge.first_row, merge.first_col), (merge.first_row, merge.first_col));
-                sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", format)?;
+                let slot = self.slot(grid.cell(merge.first_row, merge.first_col), (merge.first_row, merge.first_col));
+                sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", self.format(slot))?;
             }
             for col in 0..grid.width(row).max(self.last_noted_col(row) + 1) {
-                self.write_cell(sheet, row, col)?;
+                self.write_cell(sheet, row, col, formatting)?;
             }
+        }
+        for col in 0..self.runs.len() {
+            self.end_run(sheet, col)?;
         }
         Ok(())
     }
@@ -229,7 +253,7 @@ impl<'a> SheetCopy<'a> {
     /// Writes the noted cells of a sheet copied before the notes were known again, with their fill.
     fn mark_findings(&mut self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
         for &(row, col) in self.notes.keys() {
-            self.write_cell(sheet, row, col)?;
+            self.write_cell(sheet, row, col, Formatting::PerCell)?;
         }
         Ok(())
     }
@@ -249,45 +273,56 @@ impl<'a> SheetCopy<'a> {
         self.notes.keys().filter(|(r, _)| *r == row).map(|(_, c)| *c).max().unwrap_or(0)
     }
 
-    fn format(&mut self, cell: &GridCell, at: (u32, u32)) -> &Format {
+    /// The slot in `formats` of a cell's format: its look and its fill.
+    fn slot(&self, cell: &GridCell, at: (u32, u32)) -> usize {
         let noted = self.noted_rows.get(at.0 as usize).copied().unwrap_or(false);
         let severity = if noted { self.notes.get(&at).map(|(s, _)| *s) } else { None };
-        let grid = self.grid;
-        let slot = cell.look as usize * 4 + fill_slot(severity);
+        cell.look as usize * FILLS.len() + fill_slot(severity)
+    }
+
+    /// The format of a slot, made on first use.
+    fn format(&mut self, slot: usize) -> &Format {
         if self.formats.len() <= slot {
             self.formats.resize(slot + 1, None);
         }
-        self.formats[slot]
-            .get_or_insert_with(|| {
-                let look = grid.look(cell);
-                let mut format = Format::new();
-                if let Some(code) = &look.number_format {
-                    format = format.set_num_format(code);
-                }
-                if look.bold {
-                    format = format.set_bold();
-                }
-                if look.wrap {
-                    format = format.set_text_wrap();
-                }
-                for align in alignment(look.horizontal, look.vertical) {
-                    format = format.set_align(align);
-                }
-                if let Some(severity) = severity {
-                    format = format.set_background_color(fill(severity)).set_border(FormatBorder::Thin);
-                }
-                format
-            })
+        let grid = self.grid;
+        self.formats[slot].get_or_insert_with(|| {
+            let look = grid.looks.get(slot / FILLS.len()).cloned().unwrap_or_default();
+            let mut format = Format::new();
+            if let Some(code) = &look.number_format {
+                format = format.set_num_format(code);
+            }
+            if look.bold {
+                format = format.set_bold();
+            }
+            if look.wrap {
+                format = format.set_text_wrap();
+            }
+            for align in alignment(look.horizontal, look.vertical) {
+                format = format.set_align(align);
+            }
+            if let Some(severity) = FILLS[slot % FILLS.len()] {
+                format = format.set_background_color(fill(severity)).set_border(FormatBorder::Thin);
+            }
+            format
+        })
     }
 
-    fn write_cell(&mut self, sheet: &mut Worksheet, row: u32, col: u32) -> Result<(), XlsxError> {
+    fn write_cell(&mut self, sheet: &mut Worksheet, row: u32, col: u32, formatting: Formatting) -> Result<(), XlsxError> {
         let grid = self.grid;
         let cell = grid.cell(row, col);
-        if cell.value == Value::Empty {
-            // A blank cell with a finding (V001) still gets its fill.
-            if self.notes.contains_key(&(row, col)) && !grid.is_merged_from_above(row, col) {
-                let format = self.format(cell, (row, col));
-                sheet.write_blank(row, col as u16, format)?;
+        let col16 = col as u16;
+        let blank = match &cell.value {
+            Value::Empty => true,
+            Value::Text(t) => t.is_empty(),
+            _ => false,
+        };
+        if blank {
+            // A blank cell with a finding (V001) still gets its fill; other blanks keep their format.
+            let noted = self.notes.contains_key(&(row, col)) && !grid.is_merged_from_above(row, col);
+            if noted || cell.value != Value::Empty {
+                let slot = self.slot(cell, (row, col));
+                sheet.write_blank(row, col16, self.format(slot))?;
             }
             return Ok(());
         }
@@ -295,20 +330,43 @@ impl<'a> SheetCopy<'a> {
             true => None,
             false => grid.layout.formulas.get(&(row, col)).filter(|t| is_plain_arithmetic(t)),
         };
-        let format = self.format(cell, (row, col));
-        let col16 = col as u16;
-        if let Some(text) = formula {
-            let cached = cell.value.display().unwrap_or_default();
-            sheet.write_formula_with_format(row, col16, Formula::new(format!("={text}")).set_result(cached), format)?;
+        match (formula, &cell.value) {
+            (Some(text), value) => {
+                let cached = value.display().unwrap_or_default();
+                sheet.write_formula(row, col16, Formula::new(format!("={text}")).set_result(cached))?
+            }
+            (None, Value::Number(n)) => sheet.write_number(row, col16, *n)?,
+            (None, Value::Bool(b)) => sheet.write_boolean(row, col16, *b)?,
+            // Text stays text, `=` included: nothing the user typed becomes a formula.
+            (None, Value::Text(t) | Value::Error(t) | Value::Date(t)) => sheet.write_string(row, col16, t)?,
+            (None, Value::Empty) => sheet,
+        };
+        let slot = self.slot(cell, (row, col));
+        match formatting {
+            // Slot 0 is what the plain write gave.
+            _ if slot == 0 => Ok(()),
+            Formatting::PerCell => sheet.set_cell_format(row, col16, self.format(slot)).map(|_| ()),
+            Formatting::ByRun => self.extend_run(sheet, row, col, slot),
+        }
+    }
+
+    fn extend_run(&mut self, sheet: &mut Worksheet, row: u32, col: u32, slot: usize) -> Result<(), XlsxError> {
+        if self.runs.len() <= col as usize {
+            self.runs.resize(col as usize + 1, None);
+        }
+        if let Some(run) = self.runs[col as usize].as_mut().filter(|r| r.slot == slot && r.last_row + 1 == row) {
+            run.last_row = row;
             return Ok(());
         }
-        match &cell.value {
-            Value::Number(n) => sheet.write_number_with_format(row, col16, *n, format)?,
-            Value::Bool(b) => sheet.write_boolean_with_format(row, col16, *b, format)?,
-            // Text stays text, `=` included: nothing the user typed becomes a formula.
-            Value::Text(t) | Value::Error(t) | Value::Date(t) => sheet.write_string_with_format(row, col16, t, format)?,
-            Value::Empty => sheet,
-        };
+        self.end_run(sheet, col as usize)?;
+        self.runs[col as usize] = Some(FormatRun { first_row: row, last_row: row, slot });
+        Ok(())
+    }
+
+    fn end_run(&mut self, sheet: &mut Worksheet, col: usize) -> Result<(), XlsxError> {
+        if let Some(run) = self.runs.get_mut(col).and_then(Option::take) {
+            sheet.set_range_format(run.first_row, col as u16, run.last_row, col as u16, self.format(run.slot))?;
+        }
         Ok(())
     }
 }
@@ -481,6 +539,7 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
     let mut chart_rows: Option<(u32, u32)> = None;
     for table in &checked.workbook.tables {
         let lines: Vec<&Rollup> = checked.rollups.iter().filter(|r| r.table == table.index).collect();
+        let rows = project_rows_by_department(table);
         let first = row;
         for line in &lines {
             let is_total = line.department.is_none();
@@ -491,7 +550,8 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
                 let formula = if is_total {
                     format!("=SUM({}:{})", CellRef::new(first, col as u32), CellRef::new(row - 1, col as u32))
                 } else {
-                    department_sum(table, line.department.as_deref(), amount_kind, names)
+                    let rows = rows.get(line.department.as_deref().unwrap_or("")).map_or(&[][..], Vec::as_slice);
+                    department_sum(table, rows, amount_kind, names)
                 };
                 let format = if is_total { &bold_amount } else { &amount };
                 if formula.len() <= MAX_FORMULA_LEN && (is_total || formula != "=0") {
@@ -520,15 +580,18 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
     Ok(())
 }
 
+/// The sheet rows of each department's projects, in order ("" for projects without one).
+fn project_rows_by_department(table: &ListTable) -> HashMap<&str, Vec<u32>> {
+    let mut rows: HashMap<&str, Vec<u32>> = HashMap::new();
+    for row in table.rows.iter().filter(|r| r.kind == RowKind::Project) {
+        rows.entry(row.department.as_deref().unwrap_or("")).or_default().push(row.row);
+    }
+    rows
+}
+
 /// `=SUM('附件1'!E5:E10,'附件1'!E14)`: the department's project cells, consecutive rows as ranges.
-fn department_sum(table: &ListTable, department: Option<&str>, amount: Amount, names: &SheetNames) -> String {
+fn department_sum(table: &ListTable, rows: &[u32], amount: Amount, names: &SheetNames) -> String {
     let Some(col) = table.columns.amount(amount) else { return "=0".into() };
-    let rows: Vec<u32> = table
-        .rows
-        .iter()
-        .filter(|r| r.kind == RowKind::Project && r.department.as_deref().unwrap_or("") == department.unwrap_or(""))
-        .map(|r| r.row)
-        .collect();
     if rows.is_empty() {
         return "=0".into();
     }
@@ -582,6 +645,7 @@ mod tests {
     use calamine::{Data, Reader, Xlsx};
 
     use super::*;
+    use crate::read::grid::CellLook;
     use crate::report::check_grids;
 
     /// Cell values of a sheet, and the cells that carry a fill.
@@ -618,6 +682,50 @@ mod tests {
         assert_eq!(streamed.get_value((1, 1)), Some(&Data::Float(100.0)));
         assert_eq!(streamed_fills, vec![(1, 3)]);
         assert_eq!(copied_fills, streamed_fills);
+    }
+
+    /// Number formats of a sheet's cells, as calamine reads them back.
+    fn number_formats(bytes: Vec<u8>, sheet: &str) -> Vec<((u32, u32), String)> {
+        let mut xlsx = Xlsx::new(Cursor::new(bytes)).unwrap();
+        let mut cells = xlsx.worksheet_cells_reader(sheet).unwrap();
+        let mut formats = Vec::new();
+        while let Some((cell, style_id)) = cells.next_cell_with_style_id().unwrap() {
+            let code = cells.styles().get(style_id).and_then(|s| s.number_format.as_ref()).map(|f| f.format_code.clone());
+            formats.push((cell.get_position(), code.unwrap_or_default()));
+        }
+        formats
+    }
+
+    /// Formats go on by runs of a column in a copied sheet, cell by cell in a streamed one: the same
+    /// cells must end up with the same formats, across unformatted cells and changes of format.
+    #[test]
+    fn formats_survive_in_runs_broken_by_other_cells_and_changes() {
+        let cell = |value: Value, look: u16| GridCell { value, format: None, look };
+        let text = |t: &str| cell(Value::Text(t.into()), 0);
+        let amount = |n: f64| cell(Value::Number(n), 1);
+        let rows = vec![
+            vec![text("项目名称"), text("调整后预算金额"), text("实际支出金额")],
+            vec![text("甲"), amount(100.0), amount(50.0)],
+            vec![text("乙"), amount(100.0), text("—")],
+            vec![text("丙"), cell(Value::Number(0.5), 2), amount(70.0)],
+            vec![text("丁"), amount(100.0), amount(80.0)],
+        ];
+        let mut grid = Grid::new("附件1", rows, Vec::new());
+        grid.looks.push(CellLook { number_format: Some("#,##0.00".into()), ..CellLook::default() });
+        grid.looks.push(CellLook { number_format: Some("0.00%".into()), ..CellLook::default() });
+        let grids = vec![grid];
+        let checked = check_grids(Path::new("t.xlsx"), &grids, &Settings::default());
+        let write = |streaming_rows| {
+            copy_sheets_streaming_above(&grids, streaming_rows).unwrap().finish(&grids, &checked, &Settings::default()).unwrap()
+        };
+        let copied = number_formats(write(u32::MAX), "附件1");
+        assert_eq!(number_formats(write(0), "附件1"), copied);
+        let format_at = |at: (u32, u32)| copied.iter().find(|(p, _)| *p == at).map(|(_, f)| f.as_str());
+        for at in [(1, 1), (2, 1), (1, 2), (3, 2), (4, 1), (4, 2)] {
+            assert_eq!(format_at(at), Some("#,##0.00"), "{at:?}");
+        }
+        assert_eq!(format_at((3, 1)), Some("0.00%"));
+        assert_eq!(format_at((2, 2)), Some("General"));
     }
 
     #[test]

@@ -49,6 +49,27 @@ def test_unreadable_file_exits_2_and_the_batch_carries_on(workbooks):
     assert str(bad) in result.stderr
 
 
+def test_absurd_figures_are_reported_not_crashed_on(tmp_path):
+    """A 29-digit typo and float noise for a divisor once overflowed rust_decimal and aborted the run."""
+    import xlsxwriter
+
+    path = tmp_path / "absurd.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("附件1")
+    sheet.write_row(0, 0, ["项目名称", "调整后预算金额", "实际支出金额", "预算支出比例"])
+    sheet.write_row(1, 0, ["甲", 1e-27, 7e28, 1.0])
+    sheet.write_row(2, 0, ["乙", 5.55e-17, 900.0, 0.9])
+    book.close()
+    for args in (["--format", "json"], ["-o", str(tmp_path / "absurd.checked.xlsx")]):
+        result = run("check", str(path), *args)
+        assert result.returncode == 1, result.stderr
+        assert "panicked" not in result.stderr
+    findings = json.loads(run("check", str(path), "--format", "json").stdout)["findings"]
+    refused = [f for f in findings if f["rule"] == "V002"]
+    assert [f["cell"] for f in refused] == ["C2"]
+    assert "超出可核对的范围" in refused[0]["message"]
+
+
 def test_json_and_csv_output_carry_every_field(workbooks, tmp_path):
     seed = str(workbooks.path("seed_table1", "xlsx"))
     data = json.loads(run("check", seed, "--format", "json").stdout)
