@@ -250,9 +250,9 @@ impl RawFigures {
     }
 }
 
-/// No budget figure comes near this (10^15 万元 is a thousand times the world's yearly output).
-/// Refusing larger ones keeps every sum and product of a table within rust_decimal's range.
-pub const MAX_FIGURE: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+/// No budget figure comes near this, in 元 or in 万元 (10^15 元 is several times China's yearly
+/// output). Refusing larger ones keeps every sum and product of a table within rust_decimal's range.
+const MAX_FIGURE: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
 
 fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
     match &cell.value {
