@@ -368,7 +368,14 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
     if inputs.is_empty() {
         return Err(Error::Usage("没有找到要检查的工作簿（.xlsx .xlsm .xls .ods）".into()));
     }
-    let wants_workbook = outputs.file.as_deref().is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")));
+    let extension = outputs.file.as_deref().map(|p| p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default());
+    if let (Some(path), Some(extension)) = (outputs.file.as_deref(), extension.as_deref()) {
+        // Refused before any work: the checks of a large folder are not run for nothing.
+        if !["csv", "json", "parquet", "xlsx"].contains(&extension) {
+            return Err(Error::Usage(format!("{}：输出文件扩展名应为 .csv、.json、.parquet 或 .xlsx（标注工作簿）", path.display())));
+        }
+    }
+    let wants_workbook = extension.as_deref() == Some("xlsx");
     if wants_workbook && inputs.len() != 1 {
         return Err(Error::Usage("-o OUT.xlsx 只能用于一个输入文件；多个文件请用 --annotate [--out-dir DIR]".into()));
     }

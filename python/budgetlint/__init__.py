@@ -167,6 +167,8 @@ def check(
     (rule ids), ``severity`` ({"E002": "error"}), ``thresholds`` ({"low_execution_percent": 85}).
     ``on_error="raise"`` raises on the first unreadable file; ``"collect"`` lists it in ``failures``.
     """
+    # check(["a.xlsx", "b.xlsx"]) reads as check("a.xlsx", "b.xlsx").
+    paths = tuple(p for arg in paths for p in (arg if isinstance(arg, (list, tuple)) else [arg]))
     if not paths:
         raise ConfigError("check() 需要至少一个文件或文件夹 (at least one path)")
     native = _native.check(

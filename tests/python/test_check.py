@@ -24,6 +24,12 @@ def above_info(findings: pl.DataFrame) -> pl.DataFrame:
     return findings.filter(pl.col("severity") != "info")
 
 
+def test_paths_may_come_as_a_list(budgetlint, workbooks):
+    one, other = workbooks.path("seed_table1", "xlsx"), workbooks.path("seed_table1", "xls")
+    assert budgetlint.check([one, other]).findings.equals(budgetlint.check(one, other).findings)
+    assert budgetlint.check([one, other]).findings.height == 10
+
+
 @pytest.mark.parametrize("ext", FORMATS)
 def test_seed_table1_has_exactly_its_five_ratio_errors(budgetlint, workbooks, ext):
     report = budgetlint.check(workbooks.path("seed_table1", ext), show_info=True)

@@ -122,6 +122,14 @@ def test_usage_errors_exit_2(args):
     assert run(*args).returncode == 2
 
 
+def test_an_unknown_output_extension_is_refused_before_checking(workbooks, tmp_path):
+    out = tmp_path / "findings.txt"
+    result = run("check", str(workbooks.path("seed_table1", "xlsx")), "-o", str(out))
+    assert result.returncode == 2
+    assert ".xlsx" in result.stderr and result.stdout == ""
+    assert not out.exists()
+
+
 def test_a_closed_pipe_ends_the_output_quietly(workbooks):
     """`budgetlint … | head -1`: the reader leaving is no internal error."""
     seed = str(workbooks.path("seed_report_tables", "xlsx"))
