@@ -94,8 +94,9 @@ pub enum Field {
     Blank(CellRef),
     /// A number (a dash `—`/`-` is an exact zero).
     Value(Figure),
-    /// Something that is not a number: `约300`, `#DIV/0!`.
-    Invalid { cell: CellRef, text: String },
+    /// Something that is not a number (`约300`, `#DIV/0!`), or a number beyond any budget figure
+    /// (`beyond_range`, 10^15 or more), which is kept out of every computation.
+    Invalid { cell: CellRef, text: String, beyond_range: bool },
 }
 
 impl Field {

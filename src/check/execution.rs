@@ -81,14 +81,14 @@ fn heavily_adjusted(table: &ListTable, row: &ListRow, sink: &mut Sink) {
     }
     let threshold = sink.settings.thresholds.budget_adjustment_percent;
     // The quotient is wanted only for a finding: compared as products, most rows skip a division.
-    let moved = (adjusted.value - initial.value).abs().checked_mul(Decimal::ONE_HUNDRED);
-    match (moved, threshold.checked_mul(initial.value.abs())) {
+    let moved = adjusted.value - initial.value;
+    match (moved.abs().checked_mul(Decimal::ONE_HUNDRED), threshold.checked_mul(initial.value.abs())) {
         (Some(moved), Some(limit)) if moved <= limit => return,
         // A limit past rust_decimal's range is past any change.
         (_, None) => return,
         _ => {}
     }
-    let Some(change) = percent(adjusted.value - initial.value, initial.value.abs()) else { return };
+    let Some(change) = percent(moved, initial.value.abs()) else { return };
     let (label, inputs) = (label(), inputs());
     let change = round_shown(change, Some(2));
     let message = sink.say(

@@ -112,7 +112,7 @@ fn field_of(text: &str, cell: CellRef) -> Field {
         TextFigure::Blank => Field::Blank(cell),
         TextFigure::Dash => Field::Value(Figure { value: Default::default(), decimals: None, cell, as_text: true }),
         TextFigure::Number { value, decimals, .. } => Field::Value(Figure { value, decimals: Some(decimals), cell, as_text: false }),
-        TextFigure::NotANumber => Field::Invalid { cell, text: text.into() },
+        TextFigure::NotANumber => Field::Invalid { cell, text: text.into(), beyond_range: false },
     }
 }
 

@@ -33,10 +33,9 @@ fn missing(table: &ListTable, row: &ListRow, field: &Field, what: &str, sink: &m
 
 /// V002: text that is not a number, or an error value.
 fn not_a_number(table: &ListTable, row: &ListRow, field: &Field, what: &str, sink: &mut Sink) {
-    let Field::Invalid { cell, text } = field else { return };
+    let Field::Invalid { cell, text, beyond_range } = field else { return };
     let label = row.label(sink.lang);
-    // A well-formed number lands here only when it is beyond any budget figure (MAX_FIGURE).
-    let message = match text.parse::<f64>().is_ok_and(f64::is_finite) {
+    let message = match beyond_range {
         true => sink.say(
             format!("{label}：{what} {text} 超出可核对的范围（绝对值应小于 10^15），疑似录入错误"),
             format!("{label}: {what} {text} is beyond any budget figure (it should be below 10^15 in magnitude); likely a typo"),

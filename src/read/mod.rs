@@ -47,7 +47,7 @@ pub fn read_workbook_strict(path: &Path) -> Result<Workbook> {
         for row in &table.rows {
             let fields = Amount::ALL.iter().map(|a| (a.label(Lang::Zh), row.amount(*a))).chain([("预算支出比例", &row.ratio)]);
             for (column, field) in fields {
-                if let Field::Invalid { cell, text } = field {
+                if let Field::Invalid { cell, text, .. } = field {
                     return Err(Error::InvalidFigure {
                         path: path.to_path_buf(),
                         sheet: table.sheet.clone(),

@@ -211,7 +211,7 @@ enum RawField {
     Absent,
     Blank(CellRef),
     Dash(CellRef),
-    Invalid { cell: CellRef, text: String },
+    Invalid { cell: CellRef, text: String, beyond_range: bool },
     Number(RawNumber),
 }
 
@@ -257,7 +257,8 @@ const MAX_FIGURE: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, fal
 fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
     match &cell.value {
         Value::Empty => RawField::Blank(at),
-        Value::Number(n) => match decimal_from_f64(*n).filter(|(value, _)| value.abs() < MAX_FIGURE) {
+        Value::Number(n) => match decimal_from_f64(*n) {
+            Some((value, _)) if value.abs() >= MAX_FIGURE => RawField::Invalid { cell: at, text: format!("{n}"), beyond_range: true },
             Some((value, shown_decimals)) => RawField::Number(RawNumber {
                 value,
                 cell: at,
@@ -266,12 +267,15 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
                 percent: cell.format.filter(|f| f.percent).map(|_| PercentForm::Fraction),
                 as_text: false,
             }),
-            None => RawField::Invalid { cell: at, text: format!("{n}") },
+            None => RawField::Invalid { cell: at, text: format!("{n}"), beyond_range: false },
         },
         Value::Text(text) => match parse_figure_text(text) {
             TextFigure::Blank => RawField::Blank(at),
             TextFigure::Dash => RawField::Dash(at),
-            TextFigure::Number { value, decimals, percent } if value.abs() < MAX_FIGURE => RawField::Number(RawNumber {
+            TextFigure::Number { value, .. } if value.abs() >= MAX_FIGURE => {
+                RawField::Invalid { cell: at, text: text.trim().to_string(), beyond_range: true }
+            }
+            TextFigure::Number { value, decimals, percent } => RawField::Number(RawNumber {
                 value,
                 cell: at,
                 stated_decimals: Some(decimals),
@@ -279,9 +283,9 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
                 percent: percent.then_some(PercentForm::Percent),
                 as_text: true,
             }),
-            TextFigure::Number { .. } | TextFigure::NotANumber => RawField::Invalid { cell: at, text: text.trim().to_string() },
+            TextFigure::NotANumber => RawField::Invalid { cell: at, text: text.trim().to_string(), beyond_range: false },
         },
-        other => RawField::Invalid { cell: at, text: other.display().unwrap_or_default().into_owned() },
+        other => RawField::Invalid { cell: at, text: other.display().unwrap_or_default().into_owned(), beyond_range: false },
     }
 }
 
@@ -383,7 +387,7 @@ fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field 
         RawField::Absent => Field::Absent,
         RawField::Blank(cell) => Field::Blank(cell),
         RawField::Dash(cell) => Field::Value(Figure { value: Decimal::ZERO, decimals: None, cell, as_text: true }),
-        RawField::Invalid { cell, text } => Field::Invalid { cell, text },
+        RawField::Invalid { cell, text, beyond_range } => Field::Invalid { cell, text, beyond_range },
         RawField::Number(n) => {
             let (value, decimals) = shown(&n);
             Field::Value(Figure { value, decimals: Some(decimals), cell: n.cell, as_text: n.as_text })
