@@ -18,6 +18,6 @@ pub mod write;
 
 pub use crate::error::{Error, Result};
 pub use crate::model::{
-    Amount, CellRef, Columns, ExtraColumn, Field, Figure, Lang, ListRow, ListTable, RowKind, Unit, Workbook,
+    Amount, CellRef, Columns, ExtraColumn, Field, Figure, Lang, ListRow, ListTable, RowKind, MoneyUnit, Workbook,
 };
 pub use crate::read::{read_workbook, read_workbook_strict};

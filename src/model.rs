@@ -176,6 +176,8 @@ pub struct ListRow {
     /// 0-based sheet row.
     pub row: u32,
     pub seq: Option<String>,
+    /// The budget unit named in the row's own 单位名称 column (a consolidated list); else the table's.
+    pub unit: Option<String>,
     pub department: Option<String>,
     pub project: Option<String>,
     pub project_cell: Option<CellRef>,
@@ -209,7 +211,7 @@ impl ListRow {
             RowKind::Project => self.project.clone().unwrap_or_else(|| lang.pick("（无名称项目）", "(unnamed project)").into()),
             RowKind::Subtotal => format!(
                 "{}{}",
-                self.department.as_deref().unwrap_or(""),
+                self.department.as_deref().or(self.unit.as_deref()).unwrap_or(""),
                 lang.pick("小计", " subtotal")
             ),
             RowKind::Total => lang.pick("合计", "total").into(),
@@ -219,7 +221,7 @@ impl ListRow {
 
 /// The unit the amounts of a table are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub enum Unit {
+pub enum MoneyUnit {
     #[default]
     #[serde(rename = "万元")]
     TenThousandYuan,
@@ -227,11 +229,11 @@ pub enum Unit {
     Yuan,
 }
 
-impl Unit {
+impl MoneyUnit {
     pub fn as_str(self) -> &'static str {
         match self {
-            Unit::TenThousandYuan => "万元",
-            Unit::Yuan => "元",
+            MoneyUnit::TenThousandYuan => "万元",
+            MoneyUnit::Yuan => "元",
         }
     }
 }
@@ -249,6 +251,8 @@ pub struct ExtraColumn {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Columns {
     pub seq: Option<u32>,
+    /// 单位名称 / 预算单位: a consolidated list of several budget units.
+    pub unit: Option<u32>,
     pub department: Option<u32>,
     pub project: Option<u32>,
     pub budget_initial: Option<u32>,
@@ -280,7 +284,10 @@ pub struct ListTable {
     pub columns: Columns,
     pub extras: Vec<ExtraColumn>,
     /// The unit the sheet states; figures in the model are always in 万元.
-    pub source_unit: Unit,
+    pub source_unit: MoneyUnit,
+    /// The budget unit (预算单位) the table belongs to: its 单位名称 line, else a sheet name that
+    /// names a unit, else the file. Rows of a consolidated list name their own ([`ListRow::unit`]).
+    pub unit: String,
     pub rows: Vec<ListRow>,
 }
 
@@ -295,6 +302,16 @@ impl ListTable {
             Some(title) => title.split_whitespace().next().unwrap_or(title).to_string(),
             None => self.sheet.clone(),
         }
+    }
+
+    /// The budget unit of one of the table's rows.
+    pub fn unit_of<'a>(&'a self, row: &'a ListRow) -> &'a str {
+        row.unit.as_deref().unwrap_or(&self.unit)
+    }
+
+    /// Whether the rows name their units (a consolidated list), rather than the table one for all.
+    pub fn lists_units(&self) -> bool {
+        self.columns.unit.is_some()
     }
 
     pub fn has_extra(&self, name: &str) -> bool {

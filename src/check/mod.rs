@@ -73,6 +73,7 @@ impl<'a> Sink<'a> {
         let location = Location {
             sheet: table.sheet.clone(),
             cell,
+            unit: Some(row.map_or(table.unit.as_str(), |r| table.unit_of(r)).to_string()),
             table: Some(table.label()),
             row: row.map(|r| r.row + 1).or(cell.map(|c| c.row + 1)),
             department: row.and_then(|r| r.department.clone()),
@@ -99,6 +100,7 @@ impl<'a> Sink<'a> {
 struct Location {
     sheet: String,
     cell: Option<CellRef>,
+    unit: Option<String>,
     table: Option<String>,
     row: Option<u32>,
     department: Option<String>,
@@ -148,6 +150,7 @@ impl Draft<'_, '_> {
             found: self.found,
             expected: self.expected,
             inputs: self.inputs,
+            unit: location.unit,
             table: location.table,
             row: location.row,
             department: location.department,

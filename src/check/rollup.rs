@@ -1,18 +1,22 @@
 //! The department roll-up recomputed from the project rows: count, the three amounts, the execution ratio.
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 
 use crate::check::interval::{percent, round_shown};
 use crate::model::{Amount, ListTable, Workbook};
 use crate::report::tabular::{Tabular, Values};
 
-/// One line of the roll-up: a department of a table, or the table's grand total (`department` = None).
+/// One line of the roll-up: a department of a unit in a table, or the table's grand total
+/// (`department` = None; its `unit` is None when the table lists several).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollup {
     pub file: String,
     pub sheet: String,
     pub table: usize,
     pub table_label: String,
+    pub unit: Option<String>,
     pub department: Option<String>,
     pub projects: usize,
     pub budget_initial: Decimal,
@@ -23,12 +27,13 @@ pub struct Rollup {
 }
 
 impl Rollup {
-    fn new(workbook: &Workbook, table: &ListTable, department: Option<String>) -> Rollup {
+    fn new(workbook: &Workbook, table: &ListTable, unit: Option<String>, department: Option<String>) -> Rollup {
         Rollup {
             file: workbook.path.display().to_string(),
             sheet: table.sheet.clone(),
             table: table.index,
             table_label: table.label(),
+            unit,
             department,
             projects: 0,
             budget_initial: Decimal::ZERO,
@@ -56,17 +61,18 @@ impl Rollup {
     }
 }
 
-/// Every table's departments in order of first appearance, each table followed by its grand total.
+/// Every table's (unit, department) lines in order of first appearance, each table followed by its grand total.
 pub fn rollups(workbook: &Workbook) -> Vec<Rollup> {
     let mut out = Vec::new();
     for table in &workbook.tables {
         let mut departments: Vec<Rollup> = Vec::new();
-        let mut total = Rollup::new(workbook, table, None);
+        let mut positions: HashMap<(&str, &str), usize> = HashMap::new();
+        let table_unit = (!table.lists_units()).then(|| table.unit.clone());
+        let mut total = Rollup::new(workbook, table, table_unit, None);
         for row in table.projects() {
-            let name = row.department.clone().unwrap_or_default();
-            let position = departments.iter().position(|d| d.department.as_deref() == Some(name.as_str()));
-            let index = position.unwrap_or_else(|| {
-                departments.push(Rollup::new(workbook, table, Some(name.clone())));
+            let key = (table.unit_of(row), row.department.as_deref().unwrap_or_default());
+            let index = *positions.entry(key).or_insert_with(|| {
+                departments.push(Rollup::new(workbook, table, Some(key.0.to_string()), Some(key.1.to_string())));
                 departments.len() - 1
             });
             departments[index].add(row);
@@ -85,6 +91,7 @@ pub fn rollup_table<'a>(rollups: impl IntoIterator<Item = &'a Rollup>) -> Tabula
     out.push("sheet", Values::Text(rows.iter().map(|r| Some(r.sheet.clone())).collect()));
     out.push("table", Values::Int(rows.iter().map(|r| Some(r.table as i64)).collect()));
     out.push("table_label", Values::Text(rows.iter().map(|r| Some(r.table_label.clone())).collect()));
+    out.push("unit", Values::Text(rows.iter().map(|r| r.unit.clone()).collect()));
     out.push("department", Values::Text(rows.iter().map(|r| r.department.clone()).collect()));
     out.push("is_total", Values::Text(rows.iter().map(|r| Some(r.department.is_none().to_string())).collect()));
     out.push("projects", Values::Int(rows.iter().map(|r| Some(r.projects as i64)).collect()));

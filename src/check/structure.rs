@@ -18,12 +18,14 @@ pub fn no_table(first_sheet: &str, sheets: &[String], sink: &mut Sink) {
     sink.at_sheet("S001", first_sheet, cell).emit(message);
 }
 
-/// S002: the same project of the same department twice in one table; reported on the later row.
+/// S002: the same project of the same unit and department twice in one table; reported on the later row.
+/// Units of a consolidated list share project names (公用经费, 宣传经费) without sharing projects.
 pub fn check_duplicates(table: &ListTable, sink: &mut Sink) {
-    let mut first_seen: HashMap<(Cow<str>, Cow<str>), &ListRow> = HashMap::with_capacity(table.rows.len());
+    type Key<'a> = (Cow<'a, str>, Cow<'a, str>, Cow<'a, str>);
+    let mut first_seen: HashMap<Key, &ListRow> = HashMap::with_capacity(table.rows.len());
     for row in table.projects() {
         let Some(project) = row.project.as_deref() else { continue };
-        let key = (squash(row.department.as_deref().unwrap_or("")), squash(project));
+        let key = (squash(table.unit_of(row)), squash(row.department.as_deref().unwrap_or("")), squash(project));
         match first_seen.get(&key) {
             Some(first) => duplicate(table, first, row, sink),
             None => {
@@ -65,5 +67,17 @@ mod tests {
             .dept_project("社区建设办公室", "宣传经费", "10.00", "10.00", "10.00", "100.00")
             .build();
         assert!(findings_of(&table, "S002").is_empty());
+    }
+
+    #[test]
+    fn s002_is_silent_for_the_same_name_in_two_units_and_fires_within_one() {
+        let table = TableBuilder::new()
+            .unit_project("月坛街道", "公用经费", "146.00", "110.40", "67.00", "60.69")
+            .unit_project("展览路街道", "公用经费", "10.00", "10.00", "10.00", "100.00")
+            .unit_project("展览路街道", "公用经费", "10.00", "10.00", "10.00", "100.00")
+            .build();
+        let findings = findings_of(&table, "S002");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].unit.as_deref(), Some("展览路街道"));
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::check::check_workbook;
-use crate::model::{CellRef, Columns, ExtraColumn, Field, Figure, ListRow, ListTable, RowKind, Unit, Workbook};
+use crate::model::{CellRef, Columns, ExtraColumn, Field, Figure, ListRow, ListTable, RowKind, MoneyUnit, Workbook};
 use crate::read::text::{parse_figure_text, TextFigure};
 use crate::report::finding::Finding;
 use crate::settings::Settings;
@@ -23,6 +23,7 @@ impl TableBuilder {
     pub fn named(title: &str, sheet: &str) -> TableBuilder {
         let columns = Columns {
             seq: Some(0),
+            unit: None,
             department: Some(1),
             project: Some(2),
             budget_initial: Some(3),
@@ -37,7 +38,8 @@ impl TableBuilder {
             header_rows: (0, 0),
             columns,
             extras: Vec::new(),
-            source_unit: Unit::TenThousandYuan,
+            source_unit: MoneyUnit::TenThousandYuan,
+            unit: "北京市西城区人民政府月坛街道办事处".into(),
             rows: Vec::new(),
         };
         TableBuilder { table, department: "综合办公室".into() }
@@ -59,6 +61,17 @@ impl TableBuilder {
         self.push(RowKind::Project, Some(dept.into()), Some(name.into()), [initial, adjusted, actual, ratio], &[])
     }
 
+    /// A project of a consolidated list: its unit in the row's own 单位名称 column.
+    pub fn unit_project(mut self, unit: &str, name: &str, initial: &str, adjusted: &str, actual: &str, ratio: &str) -> Self {
+        self.table.columns.unit = Some(1);
+        self.table.columns.department = None;
+        self = self.push(RowKind::Project, None, Some(name.into()), [initial, adjusted, actual, ratio], &[]);
+        if let Some(row) = self.table.rows.last_mut() {
+            row.unit = Some(unit.into());
+        }
+        self
+    }
+
     /// A project with values for the extra columns, in order.
     pub fn project_with(mut self, name: &str, figures: [&str; 4], extras: &[&str]) -> Self {
         let dept = self.department.clone();
@@ -75,7 +88,7 @@ impl TableBuilder {
         self.push(RowKind::Total, None, None, [initial, adjusted, actual, ratio], &[])
     }
 
-    pub fn unit(mut self, unit: Unit) -> Self {
+    pub fn unit(mut self, unit: MoneyUnit) -> Self {
         self.table.source_unit = unit;
         self
     }
@@ -90,6 +103,7 @@ impl TableBuilder {
             kind,
             row,
             seq: (kind == RowKind::Project).then(|| row.to_string()),
+            unit: None,
             department: dept,
             project,
             project_cell: Some(CellRef::new(row, 2)),

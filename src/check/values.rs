@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use crate::check::{shown, Sink};
-use crate::model::{Amount, Field, Figure, ListRow, ListTable, RowKind, Unit};
+use crate::model::{Amount, Field, Figure, ListRow, ListTable, RowKind, MoneyUnit};
 
 pub fn check(table: &ListTable, sink: &mut Sink) {
     for row in &table.rows {
@@ -78,8 +78,8 @@ fn unit_outliers(table: &ListTable, amount: Amount, sink: &mut Sink) {
         let magnitude = figure.value.abs();
         let suspicious = match table.source_unit {
             // A product past rust_decimal's range exceeds every figure, so it marks nothing.
-            Unit::TenThousandYuan => median.checked_mul(factor).is_some_and(|limit| magnitude >= limit),
-            Unit::Yuan => magnitude.checked_mul(factor).is_some_and(|scaled| scaled <= median),
+            MoneyUnit::TenThousandYuan => median.checked_mul(factor).is_some_and(|limit| magnitude >= limit),
+            MoneyUnit::Yuan => magnitude.checked_mul(factor).is_some_and(|scaled| scaled <= median),
         };
         if suspicious && row.kind == RowKind::Project {
             unit_finding(table, row, figure, amount, median, sink);
@@ -91,8 +91,8 @@ fn unit_finding(table: &ListTable, row: &ListRow, figure: &Figure, amount: Amoun
     let label = row.label(sink.lang);
     let what = amount.label(sink.lang);
     let (likely, stated) = match table.source_unit {
-        Unit::TenThousandYuan => ("元", "万元"),
-        Unit::Yuan => ("万元", "元"),
+        MoneyUnit::TenThousandYuan => ("元", "万元"),
+        MoneyUnit::Yuan => ("万元", "元"),
     };
     let median = median.round_dp(2).normalize();
     let message = sink.say(
@@ -119,7 +119,7 @@ fn median_magnitude(values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
 #[cfg(test)]
 mod tests {
     use crate::check::testing::{findings_of, TableBuilder};
-    use crate::model::Unit;
+    use crate::model::MoneyUnit;
 
     #[test]
     fn v001_fires_on_a_blank_amount_and_not_on_a_dash() {
@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].cell.unwrap().to_string(), "D4");
         let yuan = TableBuilder::new()
-            .unit(Unit::Yuan)
+            .unit(MoneyUnit::Yuan)
             .project("甲", "405.8100", "1.00", "1.00", "100.00")
             .project("乙", "80.0000", "1.00", "1.00", "100.00")
             .project("丙", "0.0405", "1.00", "1.00", "100.00")

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{Columns, ExtraColumn, Unit};
+use crate::model::{Columns, ExtraColumn, MoneyUnit};
 use crate::read::grid::Grid;
 use crate::read::text::squash;
 
@@ -10,6 +10,8 @@ use crate::read::text::squash;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Seq,
+    /// The budget unit of each row (单位名称): a consolidated list.
+    Unit,
     Department,
     Project,
     BudgetInitial,
@@ -20,6 +22,7 @@ pub enum Role {
 
 const SYNONYMS: &[(Role, &[&str])] = &[
     (Role::Seq, &["序号", "编号"]),
+    (Role::Unit, &["单位名称", "预算单位", "预算单位名称", "单位", "填报单位", "所属单位", "基层单位"]),
     (
         Role::Department,
         &["实施部室", "实施部门", "责任部室", "责任部门", "科室", "实施科室", "部室", "部门", "处室", "业务科室"],
@@ -55,7 +58,7 @@ const EXTRA_NAMES: &[(&str, &[&str])] = &[
 /// A header cell's text without spaces, units in brackets and the leading 项目 (项目年初预算金额 = 年初预算金额).
 struct HeaderText {
     text: String,
-    unit: Option<Unit>,
+    unit: Option<MoneyUnit>,
 }
 
 fn header_text(raw: &str) -> HeaderText {
@@ -80,11 +83,11 @@ fn header_text(raw: &str) -> HeaderText {
 }
 
 /// `万元` or `元` when the text names a unit.
-pub fn unit_named(text: &str) -> Option<Unit> {
+pub fn unit_named(text: &str) -> Option<MoneyUnit> {
     if text.contains("万元") {
-        Some(Unit::TenThousandYuan)
+        Some(MoneyUnit::TenThousandYuan)
     } else if text.contains('元') {
-        Some(Unit::Yuan)
+        Some(MoneyUnit::Yuan)
     } else {
         None
     }
@@ -114,7 +117,7 @@ pub struct Header {
     pub columns: Columns,
     pub extras: Vec<ExtraColumn>,
     /// A unit named inside a figure header, e.g. `年初预算数（元）`.
-    pub unit: Option<Unit>,
+    pub unit: Option<MoneyUnit>,
 }
 
 impl Header {
@@ -131,7 +134,7 @@ impl Header {
     pub fn label_columns(&self) -> Vec<u32> {
         let c = &self.columns;
         let first_figure = [c.budget_initial, c.budget_adjusted, c.actual, c.ratio].into_iter().flatten().min();
-        let mut cols: Vec<u32> = [c.seq, c.department, c.project].into_iter().flatten().collect();
+        let mut cols: Vec<u32> = [c.seq, c.unit, c.department, c.project].into_iter().flatten().collect();
         if let Some(first) = first_figure {
             cols.extend(0..first);
         }
@@ -239,6 +242,7 @@ fn build_header(first_row: u32, last_row: u32, candidates: Vec<Vec<Option<String
 fn assign(columns: &mut Columns, role: Role, col: u32) -> bool {
     let slot = match role {
         Role::Seq => &mut columns.seq,
+        Role::Unit => &mut columns.unit,
         Role::Department => &mut columns.department,
         Role::Project => &mut columns.project,
         Role::BudgetInitial => &mut columns.budget_initial,
@@ -272,7 +276,7 @@ mod tests {
         assert_eq!(role_of("预算执行率(%)"), Some(Role::Ratio));
         assert_eq!(role_of("支出进度"), Some(Role::Ratio));
         assert_eq!(role_of("备注"), None);
-        assert_eq!(header_text("年初预算数（元）").unit, Some(Unit::Yuan));
+        assert_eq!(header_text("年初预算数（元）").unit, Some(MoneyUnit::Yuan));
     }
 
     #[test]

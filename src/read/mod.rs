@@ -5,11 +5,12 @@ pub mod header;
 pub mod layout;
 pub mod table;
 pub mod text;
+pub mod unit;
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::model::{Amount, Field, Lang, Workbook};
+use crate::model::{Amount, Field, Lang, ListTable, Workbook};
 
 /// Reads every 附件1-shaped table of a workbook. Figures that are not numbers are kept as
 /// [`Field::Invalid`] for the checker to report; a workbook with no table at all is an error.
@@ -33,7 +34,25 @@ pub fn workbook_from_grids(path: &Path, grids: &[grid::Grid]) -> Workbook {
         let found = table::tables_in(grid, tables.len());
         tables.extend(found);
     }
+    settle_units(path, &mut tables);
     Workbook { path: path.to_path_buf(), sheets: grids.iter().map(|g| g.name.clone()).collect(), tables }
+}
+
+/// Tables that name no unit belong to the one unit the rest of the workbook names (a report whose
+/// 单位名称 line heads only its first table); where it names none or several, to the file.
+fn settle_units(path: &Path, tables: &mut [ListTable]) {
+    let mut named = tables.iter().filter(|t| !t.unit.is_empty()).map(|t| t.unit.as_str());
+    let first = named.next().map(str::to_string);
+    let only_one = first.as_deref().filter(|first| named.all(|other| unit::same_unit(&unit::unit_key(first), &unit::unit_key(other))));
+    let fallback = only_one.map(str::to_string).unwrap_or_else(|| file_unit(path));
+    for table in tables.iter_mut().filter(|t| t.unit.is_empty()) {
+        table.unit = fallback.clone();
+    }
+}
+
+/// The file's name without its extension: the unit of a workbook that names none.
+fn file_unit(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Like [`read_workbook`], but a figure that is not a number is an error naming its cell:

@@ -4,20 +4,25 @@ use std::borrow::Cow;
 
 use rust_decimal::Decimal;
 
-use crate::model::{CellRef, Field, Figure, ListRow, ListTable, RowKind, Unit};
+use crate::model::{CellRef, Field, Figure, ListRow, ListTable, MoneyUnit, RowKind};
 use crate::read::grid::{Grid, GridCell, Value};
 use crate::read::header::{header_at, unit_named, Header};
 use crate::read::text::{decimal_from_f64, parse_figure_text, squash, TextFigure};
+use crate::read::unit::{sheet_names_unit, stated_unit_name};
 
-/// Every 附件1-shaped table on the sheet, numbered from `first_index`.
+/// Every 附件1-shaped table on the sheet, numbered from `first_index`. A table under no 单位名称
+/// line of its own belongs to the unit of the table above it, else to a unit the sheet's name
+/// names; else its `unit` is left empty for the workbook to settle.
 pub fn tables_in(grid: &Grid, first_index: usize) -> Vec<ListTable> {
-    let mut tables = Vec::new();
+    let mut tables: Vec<ListTable> = Vec::new();
     let mut floor = 0;
     let mut row = 0;
+    let sheet_unit = sheet_names_unit(&grid.name);
     while row < grid.height() {
         match header_at(grid, row) {
             Some(header) => {
-                let table = read_table(grid, header, floor, first_index + tables.len());
+                let above = tables.last().map(|t| t.unit.clone()).filter(|u| !u.is_empty()).or_else(|| sheet_unit.clone());
+                let table = read_table(grid, header, floor, first_index + tables.len(), above);
                 floor = table.end;
                 row = table.end;
                 tables.push(table.table);
@@ -34,9 +39,10 @@ struct ReadTable {
     end: u32,
 }
 
-fn read_table(grid: &Grid, header: Header, floor: u32, index: usize) -> ReadTable {
+fn read_table(grid: &Grid, header: Header, floor: u32, index: usize, inherited_unit: Option<String>) -> ReadTable {
     let above = floor..header.first_row;
     let source_unit = stated_unit(grid, above.clone()).or(header.unit).unwrap_or_default();
+    let unit = stated_unit_name(grid, above.clone()).or(inherited_unit).unwrap_or_default();
     let title = title_above(grid, above);
     let body = read_body(grid, &header, source_unit);
     let table = ListTable {
@@ -47,13 +53,14 @@ fn read_table(grid: &Grid, header: Header, floor: u32, index: usize) -> ReadTabl
         columns: header.columns.clone(),
         extras: header.extras.clone(),
         source_unit,
+        unit,
         rows: body.rows,
     };
     ReadTable { table, end: body.end }
 }
 
 /// `单位：万元` / `金额单位：元` in the lines above the header.
-fn stated_unit(grid: &Grid, rows: std::ops::Range<u32>) -> Option<Unit> {
+fn stated_unit(grid: &Grid, rows: std::ops::Range<u32>) -> Option<MoneyUnit> {
     rows.rev().find_map(|row| {
         (0..grid.width(row)).find_map(|col| {
             let text = squash(&grid.cell(row, col).value.display()?).into_owned();
@@ -83,11 +90,12 @@ struct Body {
     end: u32,
 }
 
-fn read_body(grid: &Grid, header: &Header, unit: Unit) -> Body {
+fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
     let label_cols = header.label_columns();
     let mut rows = Vec::new();
     let mut raw_rows: Vec<RawFigures> = Vec::new();
     let mut department: Option<String> = None;
+    let mut budget_unit: Option<String> = None;
     let mut end = header.last_row + 1;
     let mut row = header.last_row + 1;
     while row < grid.height() {
@@ -106,11 +114,13 @@ fn read_body(grid: &Grid, header: &Header, unit: Unit) -> Body {
             continue;
         }
         let kind = kind.unwrap_or(RowKind::Project);
-        let row_department = department_of(grid, header, row, kind, &mut department);
+        let row_department = carried_label(grid, header.columns.department, row, kind, &mut department);
+        let row_unit = carried_label(grid, header.columns.unit, row, kind, &mut budget_unit);
         rows.push(ListRow {
             kind,
             row,
             seq: header.columns.seq.filter(|_| kind == RowKind::Project).and_then(|col| label_text(grid.cell(row, col))),
+            unit: row_unit,
             department: row_department,
             project: if kind == RowKind::Project { project } else { None },
             project_cell: header.columns.project.map(|col| CellRef::new(row, col)),
@@ -150,15 +160,9 @@ fn classify(grid: &Grid, row: u32, label_cols: &[u32]) -> Option<RowKind> {
     })
 }
 
-/// The department of a row: merged down, written once and left blank below, or repeated.
-fn department_of(
-    grid: &Grid,
-    header: &Header,
-    row: u32,
-    kind: RowKind,
-    current: &mut Option<String>,
-) -> Option<String> {
-    let col = header.columns.department?;
+/// The department (or unit) of a row: merged down, written once and left blank below, or repeated.
+fn carried_label(grid: &Grid, col: Option<u32>, row: u32, kind: RowKind, current: &mut Option<String>) -> Option<String> {
+    let col = col?;
     let written = label_text(grid.visible(row, col)).map(|t| match squash(&t) {
         Cow::Borrowed(_) => t,
         Cow::Owned(squashed) => squashed,
@@ -291,7 +295,7 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
 
 /// Gives every figure its shown decimals (a General number takes its column's precision,
 /// FORMATS.md §4), puts ratios in percent and amounts in 万元.
-fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: Unit) {
+fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: MoneyUnit) {
     let mut columns: [Vec<RawField>; 4] = Default::default();
     for raw in raw_rows {
         for (column, field) in columns.iter_mut().zip(raw.fields) {
@@ -309,7 +313,7 @@ fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: Unit) {
     }
 }
 
-fn settle_amounts(column: Vec<RawField>, unit: Unit) -> Vec<Field> {
+fn settle_amounts(column: Vec<RawField>, unit: MoneyUnit) -> Vec<Field> {
     let precision = column_precision(&column);
     column
         .into_iter()
@@ -322,11 +326,11 @@ fn settle_amounts(column: Vec<RawField>, unit: Unit) -> Vec<Field> {
         .collect()
 }
 
-fn in_ten_thousand_yuan(value: Decimal, decimals: u32, unit: Unit) -> (Decimal, u32) {
+fn in_ten_thousand_yuan(value: Decimal, decimals: u32, unit: MoneyUnit) -> (Decimal, u32) {
     match unit {
-        Unit::TenThousandYuan => (value, decimals),
+        MoneyUnit::TenThousandYuan => (value, decimals),
         // Shifting the scale divides by 10,000 exactly; past rust_decimal's 28 decimals, divide.
-        Unit::Yuan => {
+        MoneyUnit::Yuan => {
             let mut scaled = value;
             match scaled.set_scale(value.scale() + 4) {
                 Ok(()) => (scaled, decimals + 4),

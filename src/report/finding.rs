@@ -22,6 +22,8 @@ pub struct Finding {
     pub expected: Option<String>,
     /// The inputs of the recomputation, e.g. `266.47 ÷ 270.00`.
     pub inputs: Option<String>,
+    /// The budget unit (预算单位) the finding is about.
+    pub unit: Option<String>,
     /// The table's short name (`表6`, or the sheet).
     pub table: Option<String>,
     /// 1-based sheet row.
@@ -44,6 +46,7 @@ pub fn findings_table<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Ta
     out.push("found", text(&|f| f.found.clone()));
     out.push("expected", text(&|f| f.expected.clone()));
     out.push("inputs", text(&|f| f.inputs.clone()));
+    out.push("unit", text(&|f| f.unit.clone()));
     out.push("table", text(&|f| f.table.clone()));
     out.push("row", Values::Int(findings.iter().map(|f| f.row.map(i64::from)).collect()));
     out.push("department", text(&|f| f.department.clone()));

@@ -18,6 +18,7 @@ pub fn projects_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
     out.push("row", Values::Int(rows.iter().map(|r| Some(r.row.row as i64 + 1)).collect()));
     out.push("kind", text(&rows, |r| Some(r.row.kind.as_str().to_string())));
     out.push("seq", text(&rows, |r| r.row.seq.clone()));
+    out.push("unit", text(&rows, |r| Some(r.table.unit_of(r.row).to_string())));
     out.push("department", text(&rows, |r| r.row.department.clone()));
     out.push("project", text(&rows, |r| r.row.project.clone()));
     for amount in Amount::ALL {

@@ -50,19 +50,37 @@ pub fn render_report(report: &Report, style: Style) -> String {
     out
 }
 
+/// A file's findings by sheet; by unit first when the file holds several units (a consolidation).
 fn render_findings(out: &mut String, findings: &[&Finding], style: Style, lang: Lang) {
     if findings.is_empty() {
         let _ = writeln!(out, "  {}", lang.pick("未发现问题", "no findings"));
         return;
     }
+    let mut units: Vec<Option<&str>> = Vec::new();
+    for finding in findings {
+        if !units.contains(&finding.unit.as_deref()) {
+            units.push(finding.unit.as_deref());
+        }
+    }
+    if units.len() < 2 {
+        return render_by_sheet(out, findings, style, lang, "  ");
+    }
+    for unit in units {
+        let _ = writeln!(out, "  {} {}", lang.pick("单位", "unit"), unit.unwrap_or("—"));
+        let of_unit: Vec<&Finding> = findings.iter().filter(|f| f.unit.as_deref() == unit).copied().collect();
+        render_by_sheet(out, &of_unit, style, lang, "    ");
+    }
+}
+
+fn render_by_sheet(out: &mut String, findings: &[&Finding], style: Style, lang: Lang, indent: &str) {
     let mut sheet: Option<&str> = None;
     for finding in findings {
         if sheet != Some(finding.sheet.as_str()) {
             sheet = Some(finding.sheet.as_str());
-            let _ = writeln!(out, "  {} {}", lang.pick("工作表", "sheet"), finding.sheet);
+            let _ = writeln!(out, "{indent}{} {}", lang.pick("工作表", "sheet"), finding.sheet);
         }
         let cell = finding.cell.map(|c| c.to_string()).unwrap_or_default();
-        let _ = writeln!(out, "    {cell:<6} {} {}  {}", style.severity(finding.severity, lang), finding.rule, finding.message);
+        let _ = writeln!(out, "{indent}  {cell:<6} {} {}  {}", style.severity(finding.severity, lang), finding.rule, finding.message);
     }
 }
 

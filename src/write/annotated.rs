@@ -466,7 +466,7 @@ fn write_results_sheet(sheet: &mut Worksheet, findings: &[&Finding], names: &She
     }
     row += 2;
     write_findings_list(sheet, findings, names, lang, row, &header)?;
-    for (col, width) in [8.0, 12.0, 10.0, 8.0, 8.0, 70.0, 12.0, 12.0, 30.0].iter().enumerate() {
+    for (col, width) in [8.0, 12.0, 10.0, 8.0, 8.0, 70.0, 12.0, 12.0, 30.0, 24.0].iter().enumerate() {
         sheet.set_column_width(col as u16, *width)?;
     }
     Ok(())
@@ -495,6 +495,7 @@ fn write_findings_list(sheet: &mut Worksheet, findings: &[&Finding], names: &She
         lang.pick("所填", "found"),
         lang.pick("应为", "expected"),
         lang.pick("依据", "inputs"),
+        lang.pick("单位", "unit"),
     ];
     write_header_row(sheet, top, &titles, header)?;
     let wrap = Format::new().set_text_wrap();
@@ -509,7 +510,7 @@ fn write_findings_list(sheet: &mut Worksheet, findings: &[&Finding], names: &She
         sheet.write_string(row, 3, finding.rule)?;
         sheet.write_string_with_format(row, 4, finding.severity.label(lang), &Format::new().set_background_color(fill(finding.severity)))?;
         sheet.write_string_with_format(row, 5, &finding.message, &wrap)?;
-        for (col, value) in [(6u16, &finding.found), (7, &finding.expected), (8, &finding.inputs)] {
+        for (col, value) in [(6u16, &finding.found), (7, &finding.expected), (8, &finding.inputs), (9, &finding.unit)] {
             if let Some(value) = value {
                 sheet.write_string(row, col, value)?;
             }
@@ -540,17 +541,24 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
     for table in &checked.workbook.tables {
         let lines: Vec<&Rollup> = checked.rollups.iter().filter(|r| r.table == table.index).collect();
         let rows = project_rows_by_department(table);
+        let several_units = table.lists_units();
         let first = row;
         for line in &lines {
             let is_total = line.department.is_none();
             sheet.write_string(row, 0, table.label())?;
-            sheet.write_string(row, 1, line.department.as_deref().unwrap_or(lang.pick("合计", "total")))?;
+            let label = match (&line.department, &line.unit) {
+                (None, _) => lang.pick("合计", "total").to_string(),
+                (Some(department), Some(unit)) if several_units => format!("{unit} · {department}"),
+                (Some(department), _) => department.clone(),
+            };
+            sheet.write_string(row, 1, &label)?;
             sheet.write_number(row, 2, line.projects as f64)?;
             for (col, amount_kind, value) in [(3u16, Amount::BudgetInitial, line.budget_initial), (4, Amount::BudgetAdjusted, line.budget_adjusted), (5, Amount::Actual, line.actual)] {
                 let formula = if is_total {
                     format!("=SUM({}:{})", CellRef::new(first, col as u32), CellRef::new(row - 1, col as u32))
                 } else {
-                    let rows = rows.get(line.department.as_deref().unwrap_or("")).map_or(&[][..], Vec::as_slice);
+                    let key = (line.unit.as_deref().unwrap_or_default(), line.department.as_deref().unwrap_or_default());
+                    let rows = rows.get(&key).map_or(&[][..], Vec::as_slice);
                     department_sum(table, rows, amount_kind, names)
                 };
                 let format = if is_total { &bold_amount } else { &amount };
@@ -580,11 +588,11 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
     Ok(())
 }
 
-/// The sheet rows of each department's projects, in order ("" for projects without one).
-fn project_rows_by_department(table: &ListTable) -> HashMap<&str, Vec<u32>> {
-    let mut rows: HashMap<&str, Vec<u32>> = HashMap::new();
+/// The sheet rows of each (unit, department)'s projects, in order ("" for projects without a department).
+fn project_rows_by_department(table: &ListTable) -> HashMap<(&str, &str), Vec<u32>> {
+    let mut rows: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
     for row in table.rows.iter().filter(|r| r.kind == RowKind::Project) {
-        rows.entry(row.department.as_deref().unwrap_or("")).or_default().push(row.row);
+        rows.entry((table.unit_of(row), row.department.as_deref().unwrap_or(""))).or_default().push(row.row);
     }
     rows
 }

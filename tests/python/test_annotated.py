@@ -67,7 +67,7 @@ def test_results_sheet_counts_and_links_every_finding(seed_annotated):
     assert all(link is not None for link in links)
     targets = {link.location for link in links}
     assert targets == {f"'表1'!{cell}" for cell in report.findings["cell"]}
-    assert sheet.auto_filter.ref == f"A{header_row}:I{header_row + report.findings.height}"
+    assert sheet.auto_filter.ref == f"A{header_row}:J{header_row + report.findings.height}"
 
 
 def test_rollup_formulas_are_live_and_cache_the_recomputed_values(seed_annotated):

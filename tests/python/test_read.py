@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 from fixtures import layouts, seed_report
 
 CORE_COLUMNS = [
-    "sheet", "table", "row", "kind", "seq", "department", "project",
+    "sheet", "table", "row", "kind", "seq", "unit", "department", "project",
     "budget_initial", "budget_adjusted", "actual", "ratio",
     "budget_initial_cell", "budget_adjusted_cell", "actual_cell", "ratio_cell", "source_unit",
 ]
