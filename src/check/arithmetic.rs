@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::check::interval::{percent, round_shown, Interval};
+use crate::model::interval::{percent, round_shown, rounding_variance_x3, sqrt, Interval};
 use crate::check::{shown, shown_like, Sink};
 use crate::model::{Amount, Field, Figure, ListRow, ListTable, RowKind};
 
@@ -78,22 +78,25 @@ fn check_subtotals(table: &ListTable, sink: &mut Sink) {
                 block.clear();
             }
             RowKind::Total => block.clear(),
+            RowKind::Level | RowKind::Breakdown => {}
         }
     }
 }
 
-fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], rule_id: &'static str, sink: &mut Sink) {
+/// A002 / A003 (and, for a level row, A003): a stated aggregate against the sum of its rows, in every
+/// amount column; A007 when it is within the worst case of rounding but not plausibly rounding.
+pub fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], rule_id: &'static str, sink: &mut Sink) {
     if terms.is_empty() {
         return;
     }
-    for amount in Amount::ALL {
+    for amount in table.amounts() {
         let Some(stated) = stated_row.amount(amount).figure() else { continue };
         let Some(sum) = SumOf::rows(terms, amount) else { continue };
         let expected = shown_like(sum.point, stated);
+        let what = table.amount_label(amount, sink.lang);
+        let label = stated_row.label(sink.lang);
+        let count = terms.len();
         if !sum.interval.meets(Interval::of(stated)) {
-            let what = amount.label(sink.lang);
-            let label = stated_row.label(sink.lang);
-            let count = terms.len();
             let message = sink.say(
                 format!("{label}{what}填 {}，{count} 项之和为 {expected}", shown(stated)),
                 format!("{label} {what} reads {}, the sum of its {count} rows is {expected}", shown(stated)),
@@ -103,11 +106,39 @@ fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], rule
                 .expected(expected)
                 .inputs(sum.inputs)
                 .emit(message);
+        } else if let Some(sigmas) = implausible_sigmas(&sum, stated, terms, amount) {
+            let message = sink.say(
+                format!("{label}{what}填 {}，{count} 项之和为 {expected}：差异虽在最坏舍入范围内，但偏离 {sigmas} 个标准差，不像是四舍五入所致", shown(stated)),
+                format!("{label} {what} reads {}, its {count} rows add up to {expected}: within the worst case of rounding, but {sigmas} standard deviations off, which rounding does not plausibly explain", shown(stated)),
+            );
+            sink.at("A007", table, Some(stated_row), Some(stated.cell))
+                .found(shown(stated))
+                .expected(expected)
+                .inputs(format!("{} (σ {sigmas})", sum.inputs))
+                .emit(message);
         } else if round_shown(sum.point, stated.decimals) != round_shown(stated.value, stated.decimals) {
             remainder(sink, table, stated_row, stated, expected, shown(stated), sum.inputs);
         }
     }
 }
+
+/// How many standard deviations of independent rounding (FORMATS.md §4) the stated figure is from the
+/// sum of the shown terms, when that is more than [`PLAUSIBLE_SIGMAS`].
+fn implausible_sigmas(sum: &SumOf, stated: &Figure, terms: &[&ListRow], amount: Amount) -> Option<Decimal> {
+    let shown_sum = (sum.interval.lo + sum.interval.hi) / Decimal::TWO;
+    let gap = (Interval::of(stated).lo + Interval::of(stated).hi) / Decimal::TWO - shown_sum;
+    if gap.is_zero() {
+        return None;
+    }
+    let figures = terms.iter().filter_map(|r| r.amount(amount).figure()).chain([stated]);
+    let variance_x3 = rounding_variance_x3(figures);
+    let limit = Decimal::from(PLAUSIBLE_SIGMAS * PLAUSIBLE_SIGMAS);
+    let beyond = gap.checked_mul(gap)?.checked_mul(Decimal::from(3))? > limit.checked_mul(variance_x3)?;
+    beyond.then(|| (gap.abs() / sqrt(variance_x3 / Decimal::from(3))).round_dp(1))
+}
+
+/// Beyond this many standard deviations a difference is not plausibly rounding (FORMATS.md §4).
+const PLAUSIBLE_SIGMAS: u32 = 4;
 
 /// A recomputed sum: its point value, its rounding interval and how it was made.
 pub struct SumOf {

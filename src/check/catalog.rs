@@ -101,7 +101,10 @@ pub const RULES: &[RuleInfo] = &[
         id: "A003",
         severity: Severity::Error,
         title: t("小计与本部室各行之和不符（超出四舍五入范围）", "小计 ≠ sum of its department's rows, beyond rounding"),
-        why: t("小计应等于其上方同一部室各项目之和。", "A subtotal must equal the sum of the department's project rows above it."),
+        why: t(
+            "小计应等于其上方同一部室（或同一单位）各项目之和；一、／（一）等层级行应等于其下各项目之和，无论它在项目之上还是之下。",
+            "A subtotal must equal the sum of the department's (or unit's) project rows above it; a level row (一、 / （一）) the sum of the projects below it.",
+        ),
         example: t("综合办公室两个项目 10.00 与 20.00，小计填 31.00 → A003。", "Two projects 10.00 and 20.00 with a 小计 of 31.00 → A003."),
     },
     RuleInfo {
@@ -120,6 +123,45 @@ pub const RULES: &[RuleInfo] = &[
             "Not an error: the stated figure follows from the unrounded amounts. Hidden unless info is shown (--show-info).",
         ),
         example: t("19.98 ÷ 25.00 按显示值为 79.92%，表中填 79.94% → A005。", "19.98 ÷ 25.00 gives 79.92 % on the shown figures, 79.94 % is stated → A005."),
+    },
+    RuleInfo {
+        id: "A006",
+        severity: Severity::Error,
+        title: t("“其中”分项之和超过其上级，或分项已列全却与上级不符", "其中 parts exceed their parent, or a complete breakdown does not add up to it"),
+        why: t(
+            "“其中：市级资金／区级资金”等分项是上一行的组成部分，不是另外的项目：分项之和不能超过上级（按四舍五入区间判断）；分项列到“其他…”时即为全部，之和应等于上级。",
+            "其中 rows are parts of the row above, not more projects: their sum cannot exceed the parent (within rounding); when the parts run down to 其他… they are complete and must add up to it.",
+        ),
+        example: t(
+            "宣传经费年初预算 100.00，其中：市级资金 60.00、区级资金 50.00（之和 110.00）→ A006。合计 100.00，其中：财政拨款 60.00、其他资金 35.00 → A006（应为 100.00）。",
+            "宣传经费 100.00 with 其中 市级资金 60.00 and 区级资金 50.00 (110.00) → A006. A 合计 of 100.00 with 财政拨款 60.00 and 其他资金 35.00 → A006 (expected 100.00).",
+        ),
+    },
+    RuleInfo {
+        id: "A007",
+        severity: Severity::Warning,
+        title: t("合计在最坏舍入范围内，但偏离超过 4 个标准差，不像尾差", "a total inside the worst-case rounding interval but beyond 4σ of plausible rounding"),
+        why: t(
+            "n 个舍入数字之和的最坏误差是 n 个半单位（10 万个 0.01 的数字可达 ±500），但各自独立的舍入误差相互抵消，其和的标准差只有 半单位 × √(n/3)（同样 10 万个数字约 0.91）。差异超过 4 个标准差就不是舍入造成的。",
+            "The worst case of n rounded figures is n half-units (±500 for 100,000 figures at 0.01), but independent rounding errors cancel: their sum's standard deviation is half-unit × √(n/3) (0.91 for those 100,000). Beyond 4 standard deviations the difference is not rounding.",
+        ),
+        example: t(
+            "10 万行清单的合计比各行之和多 12.34 万元：在 ±500 的最坏范围内，但约为 13.5 个标准差 → A007。",
+            "A 100,000-row list whose 合计 is 12.34 above the sum of its rows: inside ±500, but about 13.5 standard deviations out → A007.",
+        ),
+    },
+    RuleInfo {
+        id: "A008",
+        severity: Severity::Error,
+        title: t("由其他列算出的列与其定义不符（追加 = 调整后 − 年初，结余 = 调整后 − 实际）", "a derived column ≠ its definition beyond rounding (change = adjusted − initial, balance = adjusted − actual)"),
+        why: t(
+            "“追加（减）预算数”“调整数”应等于调整后预算减年初预算，“结余资金”“未支出”应等于调整后预算减实际支出；按三者的四舍五入区间判断，逐行检查。",
+            "追加（减）/ 调整数 must equal the adjusted budget minus the initial one, 结余 / 未支出 the adjusted budget minus actual spending; checked row by row on the rounding intervals of the three.",
+        ),
+        example: t(
+            "调整后预算 60.00，实际支出 40.00，结余资金填 30.00 → A008（应为 20.00）。",
+            "Adjusted budget 60.00, actual 40.00, 结余资金 30.00 → A008 (expected 20.00).",
+        ),
     },
     RuleInfo {
         id: "V001",

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::check::arithmetic::SumOf;
-use crate::check::interval::Interval;
+use crate::model::interval::Interval;
 use crate::check::{shown, Sink};
 use crate::model::{Amount, Field, ListRow, ListTable, RowKind};
 use crate::read::text::squash;

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::check::interval::{percent, round_shown};
+use crate::model::interval::{percent, round_shown};
 use crate::check::{shown, Sink};
 use crate::model::{ListRow, ListTable};
 

@@ -3,8 +3,9 @@
 pub mod arithmetic;
 pub mod catalog;
 pub mod cross_table;
+pub mod derived;
 pub mod execution;
-pub mod interval;
+pub mod hierarchy;
 pub mod rollup;
 pub mod structure;
 pub mod values;
@@ -14,7 +15,7 @@ pub mod testing;
 use rust_decimal::Decimal;
 
 use crate::check::catalog::rule;
-use crate::check::interval::round_shown;
+use crate::model::interval::round_shown;
 use crate::model::{CellRef, Figure, Lang, ListRow, ListTable, Workbook};
 use crate::report::finding::Finding;
 use crate::settings::Settings;
@@ -34,8 +35,8 @@ pub fn check_workbook(workbook: &Workbook, settings: &Settings) -> Vec<Finding> 
         workbook.tables.iter().map(in_table).collect()
     };
     let (first, second) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| run(&[values::check, arithmetic::check]));
-        let second = run(&[structure::check_duplicates, execution::check]);
+        let first = scope.spawn(|| run(&[values::check, arithmetic::check, hierarchy::check]));
+        let second = run(&[structure::check_duplicates, execution::check, derived::check]);
         (first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), second)
     });
     let mut sink = Sink::new(workbook, settings);

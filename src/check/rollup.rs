@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use crate::check::interval::{percent, round_shown};
+use crate::model::interval::{percent, round_shown};
 use crate::model::{Amount, ListTable, Workbook};
 use crate::report::tabular::{Tabular, Values};
 
@@ -51,6 +51,7 @@ impl Rollup {
                 Amount::BudgetInitial => self.budget_initial += value,
                 Amount::BudgetAdjusted => self.budget_adjusted += value,
                 Amount::Actual => self.actual += value,
+                Amount::Extra(_) => {}
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::check::check_workbook;
-use crate::model::{CellRef, Columns, ExtraColumn, Field, Figure, ListRow, ListTable, RowKind, MoneyUnit, Workbook};
+use crate::model::{AmountColumn, CellRef, Derived, Columns, ExtraColumn, Field, Figure, ListRow, ListTable, RowKind, MoneyUnit, Workbook};
 use crate::read::text::{parse_figure_text, TextFigure};
 use crate::report::finding::Finding;
 use crate::settings::Settings;
@@ -13,6 +13,8 @@ use crate::settings::Settings;
 pub struct TableBuilder {
     table: ListTable,
     department: String,
+    /// The level row new projects belong to.
+    open_level: Option<u32>,
 }
 
 impl TableBuilder {
@@ -30,6 +32,7 @@ impl TableBuilder {
             budget_adjusted: Some(4),
             actual: Some(5),
             ratio: Some(6),
+            extra_amounts: Vec::new(),
         };
         let table = ListTable {
             sheet: sheet.into(),
@@ -42,7 +45,7 @@ impl TableBuilder {
             unit: "北京市西城区人民政府月坛街道办事处".into(),
             rows: Vec::new(),
         };
-        TableBuilder { table, department: "综合办公室".into() }
+        TableBuilder { table, department: "综合办公室".into(), open_level: None }
     }
 
     pub fn extra(mut self, name: &str) -> Self {
@@ -72,10 +75,51 @@ impl TableBuilder {
         self
     }
 
+    /// An amount column defined by the others (结余, 追加), after the extras.
+    pub fn derived_column(mut self, header: &str, derived: Derived) -> Self {
+        let col = 8 + self.table.columns.extra_amounts.len() as u32;
+        let name = match derived {
+            Derived::Balance => "balance",
+            Derived::Change => "budget_change",
+        };
+        self.table.columns.extra_amounts.push(AmountColumn { name: name.into(), header: header.into(), col, derived: Some(derived) });
+        self
+    }
+
+    /// A project with figures for the extra amount columns, in order.
+    pub fn project_amounts(mut self, name: &str, figures: [&str; 4], amounts: &[&str]) -> Self {
+        self = self.project(name, figures[0], figures[1], figures[2], figures[3]);
+        let columns: Vec<u32> = self.table.columns.extra_amounts.iter().map(|c| c.col).collect();
+        if let Some(row) = self.table.rows.last_mut() {
+            row.extra_amounts = amounts.iter().zip(columns).map(|(text, col)| field_of(text, CellRef::new(row.row, col))).collect();
+        }
+        self
+    }
+
     /// A project with values for the extra columns, in order.
     pub fn project_with(mut self, name: &str, figures: [&str; 4], extras: &[&str]) -> Self {
         let dept = self.department.clone();
         self = self.push(RowKind::Project, Some(dept), Some(name.into()), figures, extras);
+        self
+    }
+
+    /// A level row (一、…) carrying the sum of the projects after it, down to the next level row.
+    pub fn level(mut self, label: &str, initial: &str, adjusted: &str, actual: &str, ratio: &str) -> Self {
+        self = self.push(RowKind::Level, None, Some(label.into()), [initial, adjusted, actual, ratio], &[]);
+        self.open_level = self.table.rows.last().map(|r| r.row);
+        if let Some(row) = self.table.rows.last_mut() {
+            row.level = Some(1);
+        }
+        self
+    }
+
+    /// A 其中 part of the row above it (the last project, level or total that is not a part).
+    pub fn part(mut self, label: &str, initial: &str, adjusted: &str, actual: &str) -> Self {
+        let parent = self.table.rows.iter().rev().find(|r| r.kind != RowKind::Breakdown).map(|r| r.row);
+        self = self.push(RowKind::Breakdown, None, Some(label.into()), [initial, adjusted, actual, ""], &[]);
+        if let Some(row) = self.table.rows.last_mut() {
+            row.parent_row = parent;
+        }
         self
     }
 
@@ -112,6 +156,9 @@ impl TableBuilder {
             actual: field(5, actual),
             ratio: field(6, ratio),
             extras: extra_values,
+            extra_amounts: Vec::new(),
+            level: None,
+            parent_row: if kind == RowKind::Project { self.open_level } else { None },
         });
         self
     }

@@ -7,12 +7,22 @@ use crate::model::{Amount, Field, Figure, ListRow, ListTable, RowKind, MoneyUnit
 
 pub fn check(table: &ListTable, sink: &mut Sink) {
     for row in &table.rows {
+        // A heading or a part of a breakdown may leave figures blank; a project or a total may not.
+        let must_be_filled = !matches!(row.kind, RowKind::Level | RowKind::Breakdown);
         for amount in Amount::ALL {
             let field = row.amount(amount);
-            missing(table, row, field, amount.label(sink.lang), sink);
+            if must_be_filled {
+                missing(table, row, field, amount.label(sink.lang), sink);
+            }
             not_a_number(table, row, field, amount.label(sink.lang), sink);
             negative(table, row, field, amount.label(sink.lang), sink);
             typed_as_text(table, row, field, amount.label(sink.lang), sink);
+        }
+        // 追加（减） and 结余 are negative by right, and may be left blank.
+        for amount in table.amounts().filter(|a| matches!(a, Amount::Extra(_))) {
+            let field = row.amount(amount);
+            not_a_number(table, row, field, table.amount_label(amount, sink.lang), sink);
+            typed_as_text(table, row, field, table.amount_label(amount, sink.lang), sink);
         }
         let ratio_label = sink.lang.pick("预算支出比例", "ratio");
         not_a_number(table, row, &row.ratio, ratio_label, sink);

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{Columns, ExtraColumn, MoneyUnit};
+use crate::model::{AmountColumn, Columns, Derived, ExtraColumn, MoneyUnit};
 use crate::read::grid::Grid;
 use crate::read::text::squash;
 
@@ -18,6 +18,8 @@ pub enum Role {
     BudgetAdjusted,
     Actual,
     Ratio,
+    /// An amount column beyond the core three: its frame name and how it is derived, if it is.
+    OtherAmount(&'static str, Option<Derived>),
 }
 
 const SYNONYMS: &[(Role, &[&str])] = &[
@@ -44,6 +46,24 @@ const SYNONYMS: &[(Role, &[&str])] = &[
             "支出比例", "预算支出比率", "执行进度",
         ],
     ),
+];
+
+/// Amount columns beyond the core three, by their names once brackets are dropped
+/// (`追加（减）预算数` reads 追加预算数).
+const OTHER_AMOUNTS: &[(&str, Option<Derived>, &[&str])] = &[
+    (
+        "budget_change",
+        Some(Derived::Change),
+        &["追加预算数", "追加预算", "追加数", "追加金额", "调增预算数", "调增数", "调增", "调整数", "调整金额", "预算调整额", "追减预算数"],
+    ),
+    ("balance", Some(Derived::Balance), &["结余资金", "结余", "结余金额", "结余数", "预算结余", "剩余资金", "剩余金额", "未支出金额", "未支出"]),
+    ("fiscal_funds", None, &["财政拨款", "财政拨款资金", "财政资金", "当年财政拨款"]),
+    ("carried_over", None, &["上年结转", "上年结转资金", "结转资金"]),
+    ("other_funds", None, &["其他资金", "其他来源资金"]),
+    ("central_funds", None, &["中央资金", "中央财政资金"]),
+    ("municipal_funds", None, &["市级资金", "市级财政资金"]),
+    ("district_funds", None, &["区级资金", "区级财政资金"]),
+    ("own_funds", None, &["自筹资金", "单位自筹"]),
 ];
 
 /// Known extra columns get English names; others keep their header text.
@@ -96,8 +116,9 @@ pub fn unit_named(text: &str) -> Option<MoneyUnit> {
 pub fn role_of(raw: &str) -> Option<Role> {
     let text = header_text(raw).text;
     let unprefixed = text.strip_prefix("项目").filter(|rest| !rest.is_empty());
-    SYNONYMS.iter().find_map(|(role, names)| {
-        names.iter().any(|n| *n == text || Some(*n) == unprefixed).then_some(*role)
+    let named = |names: &[&str]| names.iter().any(|n| *n == text || Some(*n) == unprefixed);
+    SYNONYMS.iter().find_map(|(role, names)| named(names).then_some(*role)).or_else(|| {
+        OTHER_AMOUNTS.iter().find_map(|(name, derived, names)| named(names).then_some(Role::OtherAmount(name, *derived)))
     })
 }
 
@@ -118,6 +139,8 @@ pub struct Header {
     pub extras: Vec<ExtraColumn>,
     /// A unit named inside a figure header, e.g. `年初预算数（元）`.
     pub unit: Option<MoneyUnit>,
+    /// The columns the table spans, first to last + 1: tables may stand side by side.
+    pub band: (u32, u32),
 }
 
 impl Header {
@@ -136,7 +159,7 @@ impl Header {
         let first_figure = [c.budget_initial, c.budget_adjusted, c.actual, c.ratio].into_iter().flatten().min();
         let mut cols: Vec<u32> = [c.seq, c.unit, c.department, c.project].into_iter().flatten().collect();
         if let Some(first) = first_figure {
-            cols.extend(0..first);
+            cols.extend(self.band.0..first);
         }
         cols.sort_unstable();
         cols.dedup();
@@ -144,24 +167,59 @@ impl Header {
     }
 }
 
-/// The header starting at `row`, if the row (alone or with the row below) is one.
-pub fn header_at(grid: &Grid, row: u32) -> Option<Header> {
+/// The headers starting at `row`: one per table standing side by side on the sheet (two years,
+/// two units), each over its own band of columns.
+pub fn headers_at(grid: &Grid, row: u32) -> Vec<Header> {
     let texts_top = header_row_texts(grid, row);
     if texts_top.iter().all(|t| t.is_none()) {
+        return Vec::new();
+    }
+    bands_of(&texts_top).into_iter().filter_map(|band| header_in_band(grid, row, &texts_top, band)).collect()
+}
+
+/// The header starting at `row` over the whole row, if the row (alone or with the row below) is one.
+pub fn header_at(grid: &Grid, row: u32) -> Option<Header> {
+    headers_at(grid, row).into_iter().next()
+}
+
+/// Column bands of a header row: a new band starts before each 项目名称 after the first, just past
+/// the blank column that separates the tables, or else where a 序号 / department column repeats.
+fn bands_of(texts: &[Option<String>]) -> Vec<(u32, u32)> {
+    let role = |col: usize| texts[col].as_deref().and_then(role_of);
+    let projects: Vec<usize> = (0..texts.len()).filter(|c| role(*c) == Some(Role::Project)).collect();
+    let mut starts = vec![0usize];
+    for pair in projects.windows(2) {
+        let (previous, next) = (pair[0], pair[1]);
+        let blank = (previous + 1..next).rev().find(|c| texts[*c].is_none()).map(|c| c + 1);
+        let repeated = (previous + 1..next).find(|c| matches!(role(*c), Some(Role::Seq | Role::Department | Role::Unit)));
+        starts.push(blank.or(repeated).unwrap_or(next));
+    }
+    let mut bands: Vec<(u32, u32)> = starts.windows(2).map(|w| (w[0] as u32, w[1] as u32)).collect();
+    bands.push((*starts.last().unwrap_or(&0) as u32, u32::MAX));
+    bands
+}
+
+fn header_in_band(grid: &Grid, row: u32, texts_top: &[Option<String>], band: (u32, u32)) -> Option<Header> {
+    let in_band = |texts: Vec<Option<String>>| -> Vec<Option<String>> {
+        texts.into_iter().enumerate().map(|(col, t)| t.filter(|_| (band.0..band.1).contains(&(col as u32)))).collect()
+    };
+    let top = in_band(texts_top.to_vec());
+    if top.iter().all(|t| t.is_none()) {
         return None;
     }
-    let single = single_row_header(row, &texts_top);
-    let double = two_row_texts(grid, row, &texts_top).map(|candidates| build_header(row, row + 1, candidates));
-    match (single.is_complete(), double) {
+    let single = single_row_header(row, &top);
+    let double = two_row_texts(grid, row, &top, band).map(|candidates| build_header(row, row + 1, candidates));
+    let header = match (single.is_complete(), double) {
         (_, Some(double)) if double.is_complete() && double.core_roles() > single.core_roles() => {
             // A title or unit line over a one-row header also reads as a two-row header; the
             // lower row alone says as much then, and the header starts there.
-            let below = single_row_header(row + 1, &header_row_texts(grid, row + 1));
+            let below = single_row_header(row + 1, &in_band(header_row_texts(grid, row + 1)));
             (double.core_roles() > below.core_roles()).then_some(double)
         }
         (true, _) => Some(single),
         _ => None,
-    }
+    };
+    header.map(|h| Header { band, ..h })
 }
 
 fn single_row_header(row: u32, texts: &[Option<String>]) -> Header {
@@ -180,17 +238,21 @@ fn merged_width(grid: &Grid, row: u32) -> u32 {
 }
 
 /// For a two-row header: each column's candidate texts, best first (the sub-cell, sub+group, group+sub, group).
-fn two_row_texts(grid: &Grid, row: u32, top: &[Option<String>]) -> Option<Vec<Vec<Option<String>>>> {
+fn two_row_texts(grid: &Grid, row: u32, top: &[Option<String>], band: (u32, u32)) -> Option<Vec<Vec<Option<String>>>> {
     let below = row + 1;
     if below >= grid.height() {
         return None;
     }
-    let width = (top.len() as u32).max(grid.width(below));
+    let width = (top.len() as u32).max(grid.width(below)).min(band.1);
     let mut group: Option<String> = None;
     let mut any_sub = false;
     let mut columns = Vec::with_capacity(width as usize);
     for col in 0..width {
         let own_top = top.get(col as usize).cloned().flatten();
+        if col < band.0 {
+            columns.push(vec![None]);
+            continue;
+        }
         if own_top.is_some() {
             group = own_top.clone();
         }
@@ -222,13 +284,13 @@ fn two_row_texts(grid: &Grid, row: u32, top: &[Option<String>]) -> Option<Vec<Ve
 }
 
 fn build_header(first_row: u32, last_row: u32, candidates: Vec<Vec<Option<String>>>) -> Header {
-    let mut header = Header { first_row, last_row, columns: Columns::default(), extras: Vec::new(), unit: None };
+    let mut header = Header { first_row, last_row, columns: Columns::default(), extras: Vec::new(), unit: None, band: (0, u32::MAX) };
     for (col, texts) in candidates.iter().enumerate() {
         let col = col as u32;
         let texts: Vec<&String> = texts.iter().flatten().filter(|t| !t.is_empty()).collect();
         let Some(first) = texts.first() else { continue };
         let role = texts.iter().find_map(|t| role_of(t));
-        let assigned = role.is_some_and(|role| assign(&mut header.columns, role, col));
+        let assigned = role.is_some_and(|role| assign(&mut header.columns, role, col, first));
         if assigned {
             header.unit = header.unit.or_else(|| texts.iter().find_map(|t| header_text(t).unit));
         } else {
@@ -239,8 +301,16 @@ fn build_header(first_row: u32, last_row: u32, candidates: Vec<Vec<Option<String
 }
 
 /// Puts `col` in the role's slot unless an earlier column already holds it.
-fn assign(columns: &mut Columns, role: Role, col: u32) -> bool {
+fn assign(columns: &mut Columns, role: Role, col: u32, header: &str) -> bool {
     let slot = match role {
+        Role::OtherAmount(name, derived) => {
+            if columns.extra_amounts.iter().any(|c| c.name == name) {
+                return false;
+            }
+            let header = squash(header).into_owned();
+            columns.extra_amounts.push(AmountColumn { name: name.to_string(), header, col, derived });
+            return true;
+        }
         Role::Seq => &mut columns.seq,
         Role::Unit => &mut columns.unit,
         Role::Department => &mut columns.department,

@@ -2,7 +2,10 @@
 
 pub mod grid;
 pub mod header;
+pub mod hierarchy;
+pub mod indicator_value;
 pub mod layout;
+pub mod sniff;
 pub mod table;
 pub mod text;
 pub mod unit;

@@ -1,34 +1,40 @@
 //! From a grid to typed tables: where each table starts and ends, what each row is, and its figures.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use rust_decimal::Decimal;
 
 use crate::model::{CellRef, Field, Figure, ListRow, ListTable, MoneyUnit, RowKind};
 use crate::read::grid::{Grid, GridCell, Value};
-use crate::read::header::{header_at, unit_named, Header};
+use crate::read::header::{headers_at, unit_named, Header};
+use crate::read::hierarchy::{settle_structure, strip_ordinal, RowShape};
 use crate::read::text::{decimal_from_f64, parse_figure_text, squash, TextFigure};
 use crate::read::unit::{sheet_names_unit, stated_unit_name};
 
-/// Every 附件1-shaped table on the sheet, numbered from `first_index`. A table under no 单位名称
-/// line of its own belongs to the unit of the table above it, else to a unit the sheet's name
-/// names; else its `unit` is left empty for the workbook to settle.
+/// Every 附件1-shaped table on the sheet, stacked or side by side, numbered from `first_index`.
+/// A table under no 单位名称 line of its own belongs to the unit of the table above it, else to a
+/// unit the sheet's name names; else its `unit` is left empty for the workbook to settle.
 pub fn tables_in(grid: &Grid, first_index: usize) -> Vec<ListTable> {
     let mut tables: Vec<ListTable> = Vec::new();
     let mut floor = 0;
     let mut row = 0;
     let sheet_unit = sheet_names_unit(&grid.name);
     while row < grid.height() {
-        match header_at(grid, row) {
-            Some(header) => {
-                let above = tables.last().map(|t| t.unit.clone()).filter(|u| !u.is_empty()).or_else(|| sheet_unit.clone());
-                let table = read_table(grid, header, floor, first_index + tables.len(), above);
-                floor = table.end;
-                row = table.end;
-                tables.push(table.table);
-            }
-            None => row += 1,
+        let headers = headers_at(grid, row);
+        if headers.is_empty() {
+            row += 1;
+            continue;
         }
+        let mut end = row + 1;
+        for header in headers {
+            let above = tables.last().map(|t| t.unit.clone()).filter(|u| !u.is_empty()).or_else(|| sheet_unit.clone());
+            let table = read_table(grid, header, floor, first_index + tables.len(), above);
+            end = end.max(table.end);
+            tables.push(table.table);
+        }
+        floor = end;
+        row = end;
     }
     tables
 }
@@ -40,10 +46,10 @@ struct ReadTable {
 }
 
 fn read_table(grid: &Grid, header: Header, floor: u32, index: usize, inherited_unit: Option<String>) -> ReadTable {
-    let above = floor..header.first_row;
-    let source_unit = stated_unit(grid, above.clone()).or(header.unit).unwrap_or_default();
-    let unit = stated_unit_name(grid, above.clone()).or(inherited_unit).unwrap_or_default();
-    let title = title_above(grid, above);
+    let above = Lines { rows: floor..header.first_row, band: header.band };
+    let source_unit = above.find(|cols| stated_money_unit(grid, above.rows.clone(), cols)).or(header.unit).unwrap_or_default();
+    let unit = above.find(|cols| stated_unit_name(grid, above.rows.clone(), cols)).or(inherited_unit).unwrap_or_default();
+    let title = above.find(|cols| title_above(grid, above.rows.clone(), cols));
     let body = read_body(grid, &header, source_unit);
     let table = ListTable {
         sheet: grid.name.clone(),
@@ -59,10 +65,23 @@ fn read_table(grid: &Grid, header: Header, floor: u32, index: usize, inherited_u
     ReadTable { table, end: body.end }
 }
 
+/// The lines above a table: its own columns first (side-by-side tables have a title each), then
+/// the whole width (a unit line across both).
+struct Lines {
+    rows: Range<u32>,
+    band: (u32, u32),
+}
+
+impl Lines {
+    fn find<T>(&self, look: impl Fn(Range<u32>) -> Option<T>) -> Option<T> {
+        look(self.band.0..self.band.1).or_else(|| look(0..u32::MAX))
+    }
+}
+
 /// `单位：万元` / `金额单位：元` in the lines above the header.
-fn stated_unit(grid: &Grid, rows: std::ops::Range<u32>) -> Option<MoneyUnit> {
+fn stated_money_unit(grid: &Grid, rows: Range<u32>, cols: Range<u32>) -> Option<MoneyUnit> {
     rows.rev().find_map(|row| {
-        (0..grid.width(row)).find_map(|col| {
+        (cols.start..cols.end.min(grid.width(row))).find_map(|col| {
             let text = squash(&grid.cell(row, col).value.display()?).into_owned();
             text.match_indices("单位:").find_map(|(at, marker)| {
                 let after: String = text[at + marker.len()..].chars().take(3).collect();
@@ -73,8 +92,10 @@ fn stated_unit(grid: &Grid, rows: std::ops::Range<u32>) -> Option<MoneyUnit> {
 }
 
 /// The nearest text line above the header that names a table (`表1 …`, `…清单`, `…情况表`).
-fn title_above(grid: &Grid, rows: std::ops::Range<u32>) -> Option<String> {
-    let texts = rows.rev().flat_map(|row| (0..grid.width(row)).filter_map(move |col| grid.cell(row, col).value.display()));
+fn title_above(grid: &Grid, rows: Range<u32>, cols: Range<u32>) -> Option<String> {
+    let texts = rows
+        .rev()
+        .flat_map(|row| (cols.start..cols.end.min(grid.width(row))).filter_map(move |col| grid.cell(row, col).value.display()));
     let lines: Vec<String> = texts.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     let names_table = |t: &String| {
         let s = squash(t);
@@ -92,23 +113,31 @@ struct Body {
 
 fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
     let label_cols = header.label_columns();
+    let band = header.band.0..header.band.1;
     let mut rows = Vec::new();
+    let mut shapes: Vec<RowShape> = Vec::new();
     let mut raw_rows: Vec<RawFigures> = Vec::new();
     let mut department: Option<String> = None;
     let mut budget_unit: Option<String> = None;
+    let mut closing = false;
     let mut end = header.last_row + 1;
     let mut row = header.last_row + 1;
     while row < grid.height() {
-        if grid.is_row_empty(row) {
+        if is_row_empty(grid, row, &band) {
             row += 1;
             continue;
         }
-        if is_footer(grid, row) || (!has_number(grid, row) && header_at(grid, row).is_some()) {
+        if is_footer(grid, row, &band) || (!has_number(grid, row, &band) && !headers_at(grid, row).is_empty()) {
             break;
         }
         let kind = classify(grid, row, &label_cols);
         let figures = RawFigures::read(grid, header, row);
         let project = header.columns.project.and_then(|col| label_text(grid.cell(row, col)));
+        let shape = shape_of(grid, header, row, project.as_deref());
+        // After the closing 合计 only its own breakdown (其中：财政拨款 …) still belongs to the table.
+        if closing && !(kind.is_none() && (shape.breakdown_head || shape.continues_breakdown)) {
+            break;
+        }
         if kind.is_none() && project.is_none() && figures.is_empty() {
             row += 1;
             continue;
@@ -129,17 +158,30 @@ fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
             actual: Field::Absent,
             ratio: Field::Absent,
             extras: header.extras.iter().map(|e| grid.cell(row, e.col).value.display().map(|t| t.trim().to_string())).collect(),
+            extra_amounts: Vec::new(),
+            level: None,
+            parent_row: None,
         });
+        shapes.push(shape);
         raw_rows.push(figures);
         row += 1;
         end = row;
-        let has_projects = rows.iter().any(|r| r.kind == RowKind::Project);
-        if kind == RowKind::Total && has_projects {
-            break;
-        }
+        closing |= kind == RowKind::Total && rows.iter().any(|r| r.kind == RowKind::Project);
     }
     settle_figures(&mut rows, raw_rows, unit);
+    settle_structure(&mut rows, &shapes, header.columns.department.is_none());
     Body { rows, end }
+}
+
+/// The numbering, breakdown and group marks of a row, from its 序号 and its label.
+fn shape_of(grid: &Grid, header: &Header, row: u32, project: Option<&str>) -> RowShape {
+    let text_of = |col: Option<u32>| col.and_then(|c| grid.cell(row, c).value.display());
+    let seq = text_of(header.columns.seq);
+    let department = text_of(header.columns.department);
+    let label = project.map(Cow::Borrowed).or(department);
+    let raw_label = text_of(header.columns.project);
+    let indented = raw_label.as_deref().is_some_and(|t| t.starts_with([' ', '\u{3000}', '\t']));
+    RowShape::of(seq.as_deref().map(str::trim).filter(|s| !s.is_empty()), label.as_deref(), indented)
 }
 
 /// `None` for a row that is neither 合计 nor 小计 (a project, if it has content).
@@ -160,21 +202,19 @@ fn classify(grid: &Grid, row: u32, label_cols: &[u32]) -> Option<RowKind> {
     })
 }
 
-/// The department (or unit) of a row: merged down, written once and left blank below, or repeated.
+/// The department (or unit) of a row: merged down, written once and left blank below, or repeated;
+/// without the numbering a level row writes before it (`一、综合办公室`).
 fn carried_label(grid: &Grid, col: Option<u32>, row: u32, kind: RowKind, current: &mut Option<String>) -> Option<String> {
     let col = col?;
-    let written = label_text(grid.visible(row, col)).map(|t| match squash(&t) {
-        Cow::Borrowed(_) => t,
-        Cow::Owned(squashed) => squashed,
-    });
+    let written = label_text(grid.visible(row, col)).map(|t| strip_ordinal(&squash(&t)).to_string());
     match kind {
         RowKind::Total => None,
         RowKind::Subtotal => {
             let named = written.map(|t| t.replace("小计", "")).filter(|t| !t.is_empty());
             named.or_else(|| current.clone())
         }
-        RowKind::Project => {
-            if let Some(name) = written {
+        _ => {
+            if let Some(name) = written.filter(|t| !t.is_empty()) {
                 *current = Some(name);
             }
             current.clone()
@@ -195,8 +235,8 @@ fn label_text(cell: &GridCell) -> Option<String> {
 const FOOTER_MARKS: &[&str] =
     &["填报人", "填表人", "制表人", "联系电话", "填报日期", "审核人", "单位负责人", "财务负责人", "注:", "说明:"];
 
-fn is_footer(grid: &Grid, row: u32) -> bool {
-    (0..grid.width(row)).any(|col| {
+fn is_footer(grid: &Grid, row: u32, band: &Range<u32>) -> bool {
+    (band.start..band.end.min(grid.width(row))).any(|col| {
         let GridCell { value: Value::Text(text), .. } = grid.cell(row, col) else { return false };
         let first = text.trim_start().chars().next().map(crate::read::text::to_half_width);
         // Squash only texts that start like a footer mark.
@@ -205,8 +245,12 @@ fn is_footer(grid: &Grid, row: u32) -> bool {
     })
 }
 
-fn has_number(grid: &Grid, row: u32) -> bool {
-    (0..grid.width(row)).any(|col| matches!(grid.cell(row, col).value, Value::Number(_)))
+fn has_number(grid: &Grid, row: u32, band: &Range<u32>) -> bool {
+    (band.start..band.end.min(grid.width(row))).any(|col| matches!(grid.cell(row, col).value, Value::Number(_)))
+}
+
+fn is_row_empty(grid: &Grid, row: u32, band: &Range<u32>) -> bool {
+    (band.start..band.end.min(grid.width(row))).all(|col| grid.cell(row, col).value.is_empty())
 }
 
 /// A figure cell before the column's precision and the ratio's form are known.
@@ -240,17 +284,22 @@ enum PercentForm {
 
 struct RawFigures {
     fields: [RawField; 4],
+    /// The table's other amount columns, in order.
+    extra_amounts: Vec<RawField>,
 }
 
 impl RawFigures {
     fn read(grid: &Grid, header: &Header, row: u32) -> RawFigures {
         let c = &header.columns;
         let read = |col: Option<u32>| col.map_or(RawField::Absent, |col| raw_field(grid.cell(row, col), CellRef::new(row, col)));
-        RawFigures { fields: [read(c.budget_initial), read(c.budget_adjusted), read(c.actual), read(c.ratio)] }
+        RawFigures {
+            fields: [read(c.budget_initial), read(c.budget_adjusted), read(c.actual), read(c.ratio)],
+            extra_amounts: c.extra_amounts.iter().map(|a| read(Some(a.col))).collect(),
+        }
     }
 
     fn is_empty(&self) -> bool {
-        self.fields.iter().all(|f| matches!(f, RawField::Absent | RawField::Blank(_)))
+        self.fields.iter().chain(&self.extra_amounts).all(|f| matches!(f, RawField::Absent | RawField::Blank(_)))
     }
 }
 
@@ -296,9 +345,14 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
 /// Gives every figure its shown decimals (a General number takes its column's precision,
 /// FORMATS.md §4), puts ratios in percent and amounts in 万元.
 fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: MoneyUnit) {
+    let extra_count = raw_rows.first().map_or(0, |r| r.extra_amounts.len());
     let mut columns: [Vec<RawField>; 4] = Default::default();
+    let mut extra_columns: Vec<Vec<RawField>> = vec![Vec::with_capacity(raw_rows.len()); extra_count];
     for raw in raw_rows {
         for (column, field) in columns.iter_mut().zip(raw.fields) {
+            column.push(field);
+        }
+        for (column, field) in extra_columns.iter_mut().zip(raw.extra_amounts) {
             column.push(field);
         }
     }
@@ -310,6 +364,11 @@ fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: MoneyUn
         row.budget_adjusted = b;
         row.actual = a;
         row.ratio = r;
+    }
+    for column in extra_columns {
+        for (row, field) in rows.iter_mut().zip(settle_amounts(column, unit)) {
+            row.extra_amounts.push(field);
+        }
     }
 }
 

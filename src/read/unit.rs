@@ -13,11 +13,11 @@ const NAME_MARKERS: &[&str] = &["单位名称", "预算单位名称", "预算单
 /// Words that end a name written on the same line (`单位名称：某街道    单位：万元`).
 const NAME_ENDS: &[&str] = &["金额单位", "单位:", "填报日期", "日期:", "年度:"];
 
-/// The unit named on the lines `rows` above a header, if any.
-pub fn stated_unit_name(grid: &Grid, rows: Range<u32>) -> Option<String> {
+/// The unit named on the lines `rows` above a header, in columns `cols`, if any.
+pub fn stated_unit_name(grid: &Grid, rows: Range<u32>, cols: Range<u32>) -> Option<String> {
     rows.rev().find_map(|row| {
-        let width = grid.width(row);
-        (0..width).find_map(|col| {
+        let width = grid.width(row).min(cols.end);
+        (cols.start..width).find_map(|col| {
             let text = grid.cell(row, col).value.display()?;
             let (marker_end, half) = marker_in(&text)?;
             let written = name_after(&half[marker_end..]);
@@ -101,7 +101,7 @@ mod tests {
         ];
         for (row, expected) in cases {
             let g = grid(vec![row.clone()]);
-            assert_eq!(stated_unit_name(&g, 0..1).as_deref(), expected, "{row:?}");
+            assert_eq!(stated_unit_name(&g, 0..1, 0..9).as_deref(), expected, "{row:?}");
         }
     }
 

@@ -31,6 +31,16 @@ pub fn projects_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
     }
     out.push("ratio_cell", cell_column(&rows, |r| r.row.ratio.cell()));
     out.push("source_unit", text(&rows, |r| Some(r.table.source_unit.as_str().to_string())));
+    out.push("level", Values::Int(rows.iter().map(|r| r.row.level.map(i64::from)).collect()));
+    out.push("parent_row", Values::Int(rows.iter().map(|r| r.row.parent_row.map(|p| i64::from(p) + 1)).collect()));
+    for name in extra_amount_names(workbooks) {
+        fn field<'a>(r: &RowRef<'a>, name: &str) -> Option<&'a crate::model::Field> {
+            let at = r.table.columns.extra_amounts.iter().position(|c| c.name == name)?;
+            Some(r.row.amount(Amount::Extra(at as u16)))
+        }
+        out.push(&name, Values::Decimal(rows.iter().map(|r| field(r, &name).and_then(|f| f.value())).collect()));
+        out.push(&format!("{name}_cell"), cell_column(&rows, |r| field(r, &name).and_then(|f| f.cell())));
+    }
     for name in extra_names(workbooks) {
         out.push(&name, text(&rows, |r| r.table.extras.iter().position(|e| e.name == name).and_then(|i| r.row.extras[i].clone())));
     }
@@ -53,11 +63,20 @@ fn cell_column(rows: &[RowRef<'_>], field: impl Fn(&RowRef<'_>) -> Option<crate:
 
 /// Every extra column name, in order of first appearance.
 fn extra_names(workbooks: &[&Workbook]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for extra in workbooks.iter().flat_map(|wb| wb.tables.iter().flat_map(|t| t.extras.iter())) {
-        if !names.contains(&extra.name) {
-            names.push(extra.name.clone());
+    first_appearances(workbooks.iter().flat_map(|wb| wb.tables.iter().flat_map(|t| t.extras.iter().map(|e| &e.name))))
+}
+
+/// Every other amount column's name (`budget_change`, `balance` …), in order of first appearance.
+fn extra_amount_names(workbooks: &[&Workbook]) -> Vec<String> {
+    first_appearances(workbooks.iter().flat_map(|wb| wb.tables.iter().flat_map(|t| t.columns.extra_amounts.iter().map(|c| &c.name))))
+}
+
+fn first_appearances<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for name in names {
+        if !seen.contains(name) {
+            seen.push(name.clone());
         }
     }
-    names
+    seen
 }

@@ -21,6 +21,7 @@ CORE_COLUMNS = [
     "sheet", "table", "row", "kind", "seq", "unit", "department", "project",
     "budget_initial", "budget_adjusted", "actual", "ratio",
     "budget_initial_cell", "budget_adjusted_cell", "actual_cell", "ratio_cell", "source_unit",
+    "level", "parent_row",
 ]
 DECIMAL_COLUMNS = ["budget_initial", "budget_adjusted", "actual", "ratio"]
 EXTRA_COLUMNS = sorted(set(layouts.KNOWN_EXTRAS.values()) | {"资金来源"})
@@ -97,9 +98,9 @@ def test_column_types(budgetlint, workbooks):
     assert frame.columns[: len(CORE_COLUMNS)] == CORE_COLUMNS
     for name in DECIMAL_COLUMNS:
         assert isinstance(frame.schema[name], pl.Decimal), f"{name} is {frame.schema[name]}"
-    for name in ("table", "row"):
+    for name in ("table", "row", "level", "parent_row"):
         assert frame.schema[name].is_integer(), f"{name} is {frame.schema[name]}"
-    for name in set(CORE_COLUMNS) - set(DECIMAL_COLUMNS) - {"table", "row"}:
+    for name in set(CORE_COLUMNS) - set(DECIMAL_COLUMNS) - {"table", "row", "level", "parent_row"}:
         assert frame.schema[name] == pl.String, f"{name} is {frame.schema[name]}"
 
 

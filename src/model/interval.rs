@@ -66,6 +66,41 @@ impl Interval {
     }
 }
 
+/// How far independent roundings plausibly move a sum of shown figures (FORMATS.md §4): each one's
+/// error is uniform on ±half a unit, so its variance is (half unit)² / 3 and the sum's is their sum.
+/// Returns three times that variance, so no division is needed.
+pub fn rounding_variance_x3<'a>(figures: impl IntoIterator<Item = &'a Figure>) -> Decimal {
+    let mut by_decimals = [0u64; 29];
+    for decimals in figures.into_iter().filter_map(|f| f.decimals) {
+        by_decimals[decimals.min(28) as usize] += 1;
+    }
+    by_decimals
+        .iter()
+        .enumerate()
+        .filter(|(_, count)| **count > 0)
+        .map(|(decimals, count)| {
+            let half = half_unit(decimals as u32);
+            half.checked_mul(half).and_then(|sq| sq.checked_mul(Decimal::from(*count))).unwrap_or(Decimal::ZERO)
+        })
+        .sum()
+}
+
+/// The square root, by Newton's method in exact decimals (for the standard deviations A007 quotes).
+pub fn sqrt(value: Decimal) -> Decimal {
+    if value <= Decimal::ZERO {
+        return Decimal::ZERO;
+    }
+    let mut guess = if value > Decimal::ONE { value / Decimal::TWO } else { Decimal::ONE };
+    for _ in 0..60 {
+        let Some(next) = value.checked_div(guess).map(|q| (guess + q) / Decimal::TWO) else { break };
+        if next == guess {
+            break;
+        }
+        guess = next;
+    }
+    guess
+}
+
 /// `dividend ÷ divisor × 100`; `None` for a zero divisor or a quotient beyond rust_decimal's range.
 pub fn percent(dividend: Decimal, divisor: Decimal) -> Option<Decimal> {
     dividend.checked_div(divisor)?.checked_mul(Decimal::ONE_HUNDRED)
@@ -155,6 +190,17 @@ mod tests {
     fn a_divisor_that_may_be_zero_bounds_nothing() {
         assert_eq!(shown("1.00").percent_of(shown("0.00")), None);
         assert_eq!(shown("1.00").percent_of(Interval::point(Decimal::ZERO)), None);
+    }
+
+    #[test]
+    fn rounding_spread_of_long_sums() {
+        let figure = |decimals| Figure { value: Decimal::ONE, decimals: Some(decimals), cell: crate::model::CellRef::new(0, 0), as_text: false };
+        let figures: Vec<Figure> = (0..100_000).map(|_| figure(2)).collect();
+        // 100,000 figures at 0.01: 3σ² = 100,000 × 0.005² = 2.5, σ = 0.91.
+        assert_eq!(rounding_variance_x3(&figures), d("2.5"));
+        assert_eq!(sqrt(d("2.5") / d("3")).round_dp(4), d("0.9129"));
+        assert_eq!(sqrt(d("16")), d("4"));
+        assert_eq!(sqrt(Decimal::ZERO), Decimal::ZERO);
     }
 
     #[test]

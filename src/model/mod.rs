@@ -1,4 +1,7 @@
-//! The typed model every front end and rule works on: exact figures that remember where they came from.
+//! The typed model every front end and rule works on: exact figures that remember where they came from,
+//! and the rounding model (`interval`) that says what a shown figure may truly be.
+
+pub mod interval;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -125,10 +128,15 @@ impl Field {
 #[serde(rename_all = "lowercase")]
 pub enum RowKind {
     Project,
-    /// 小计: the sum of one department's rows.
+    /// 小计: the sum of the project rows above it (a department's, or a unit's).
     Subtotal,
-    /// 合计 / 总计: the sum of all project rows.
+    /// 合计 / 总计: the sum of all project rows, wherever it stands.
     Total,
+    /// A category or department row (一、 / （一） / a department's name) carrying the sum of the
+    /// projects below it, down to the next row of its level (FORMATS.md §1.2).
+    Level,
+    /// A 其中 row and the rows continuing it: a part of the row above, never a project.
+    Breakdown,
 }
 
 impl RowKind {
@@ -137,26 +145,32 @@ impl RowKind {
             RowKind::Project => "project",
             RowKind::Subtotal => "subtotal",
             RowKind::Total => "total",
+            RowKind::Level => "level",
+            RowKind::Breakdown => "breakdown",
         }
     }
 }
 
-/// The figure columns of a project list.
+/// The amount columns of a project list: the core three, then any others the table has
+/// (追加（减）, 结余, 财政拨款 …), by their position in [`ListTable::extra_amounts`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Amount {
     BudgetInitial,
     BudgetAdjusted,
     Actual,
+    Extra(u16),
 }
 
 impl Amount {
     pub const ALL: [Amount; 3] = [Amount::BudgetInitial, Amount::BudgetAdjusted, Amount::Actual];
 
+    /// The frame column of a core amount (an extra one is named by its table).
     pub fn column_name(self) -> &'static str {
         match self {
             Amount::BudgetInitial => "budget_initial",
             Amount::BudgetAdjusted => "budget_adjusted",
             Amount::Actual => "actual",
+            Amount::Extra(_) => "extra_amount",
         }
     }
 
@@ -165,9 +179,31 @@ impl Amount {
             Amount::BudgetInitial => lang.pick("年初预算金额", "initial budget"),
             Amount::BudgetAdjusted => lang.pick("调整后预算金额", "adjusted budget"),
             Amount::Actual => lang.pick("实际支出金额", "actual spending"),
+            Amount::Extra(_) => lang.pick("其他金额", "other amount"),
         }
     }
 }
+
+/// How an amount column follows from the others, where it does (rule A008).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derived {
+    /// 追加（减）/ 调整数 = 调整后 − 年初.
+    Change,
+    /// 结余 / 未支出 = 调整后 − 实际.
+    Balance,
+}
+
+/// An amount column beyond the core three.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmountColumn {
+    /// English snake_case for the known ones (`budget_change`, `balance`, `fiscal_funds`), else the header text.
+    pub name: String,
+    pub header: String,
+    pub col: u32,
+    pub derived: Option<Derived>,
+}
+
+static ABSENT: Field = Field::Absent;
 
 /// One row of a 附件1 table (a project, a 小计 or the 合计).
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +224,12 @@ pub struct ListRow {
     pub ratio: Field,
     /// Values of the table's extra columns, in the order of [`ListTable::extras`].
     pub extras: Vec<Option<String>>,
+    /// Figures of the table's other amount columns, in the order of [`Columns::extra_amounts`].
+    pub extra_amounts: Vec<Field>,
+    /// Depth in the list's hierarchy: 1 at the top; a project one below its level row; None for 合计.
+    pub level: Option<u32>,
+    /// 0-based sheet row of the enclosing level row (of the parent, for a breakdown row).
+    pub parent_row: Option<u32>,
 }
 
 impl ListRow {
@@ -196,6 +238,7 @@ impl ListRow {
             Amount::BudgetInitial => &self.budget_initial,
             Amount::BudgetAdjusted => &self.budget_adjusted,
             Amount::Actual => &self.actual,
+            Amount::Extra(i) => self.extra_amounts.get(usize::from(i)).unwrap_or(&ABSENT),
         }
     }
 
@@ -215,6 +258,7 @@ impl ListRow {
                 lang.pick("小计", " subtotal")
             ),
             RowKind::Total => lang.pick("合计", "total").into(),
+            RowKind::Level | RowKind::Breakdown => self.project.clone().unwrap_or_default(),
         }
     }
 }
@@ -259,6 +303,7 @@ pub struct Columns {
     pub budget_adjusted: Option<u32>,
     pub actual: Option<u32>,
     pub ratio: Option<u32>,
+    pub extra_amounts: Vec<AmountColumn>,
 }
 
 impl Columns {
@@ -267,6 +312,7 @@ impl Columns {
             Amount::BudgetInitial => self.budget_initial,
             Amount::BudgetAdjusted => self.budget_adjusted,
             Amount::Actual => self.actual,
+            Amount::Extra(i) => self.extra_amounts.get(usize::from(i)).map(|c| c.col),
         }
     }
 }
@@ -312,6 +358,20 @@ impl ListTable {
     /// Whether the rows name their units (a consolidated list), rather than the table one for all.
     pub fn lists_units(&self) -> bool {
         self.columns.unit.is_some()
+    }
+
+    /// Every amount column of the table: the core three, then the others.
+    pub fn amounts(&self) -> impl Iterator<Item = Amount> + '_ {
+        let extras = (0..self.columns.extra_amounts.len()).map(|i| Amount::Extra(i as u16));
+        Amount::ALL.into_iter().filter(|a| self.columns.amount(*a).is_some()).chain(extras)
+    }
+
+    /// An amount's name in messages: the core three by their standard names, the others by their header.
+    pub fn amount_label(&self, amount: Amount, lang: Lang) -> &str {
+        match amount {
+            Amount::Extra(i) => self.columns.extra_amounts.get(usize::from(i)).map_or(amount.label(lang), |c| c.header.as_str()),
+            core => core.label(lang),
+        }
     }
 
     pub fn has_extra(&self, name: &str) -> bool {
