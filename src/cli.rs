@@ -10,9 +10,9 @@ use crate::check::catalog::{rule, Severity};
 use crate::error::{Error, Result};
 use crate::model::{Lang, Workbook};
 use crate::read::grid::{no_grids_if_empty, read_grids_with_layout};
-use crate::read::read_workbook_strict;
+use crate::read::{read_documents, read_workbook_strict};
 use crate::report::text::{render_explain, render_report, render_rules, Style};
-use crate::report::{check_file, check_grids, projects_table, FileReport, Report, Tabular};
+use crate::report::{check_file, check_grids, check_grids_alone, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
 use crate::settings::{FailOn, Settings};
 use crate::write::{annotated_path, write_annotated_while, write_atomically};
 
@@ -29,11 +29,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// 读取附件1，输出规范化的项目数据 / read 附件1 tables into normalized rows
+    /// 读取附件1或绩效表，输出规范化数据 / read lists or forms into normalized rows
     Extract {
         /// 工作簿或文件夹 / workbooks or folders (.xlsx .xlsm .xls .ods)
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// 输出什么：项目（清单各行）、绩效表、绩效指标 / what to extract
+        #[arg(long, value_enum, default_value = "projects")]
+        what: What,
         /// 输出文件，按扩展名选择格式 / output file; .csv, .json or .parquet
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -88,6 +91,16 @@ enum Command {
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum What {
+    /// 清单各行 / list rows
+    Projects,
+    /// 每张绩效表一行 / one row per form
+    Forms,
+    /// 每个绩效指标一行 / one row per indicator
+    Indicators,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -167,7 +180,7 @@ impl Cli {
 impl Command {
     fn run(self) -> Result<i32> {
         match self {
-            Command::Extract { files, output, lang } => extract(&files, output.as_deref(), lang.map(Lang::from).unwrap_or_default()),
+            Command::Extract { files, what, output, lang } => extract(&files, what, output.as_deref(), lang.map(Lang::from).unwrap_or_default()),
             Command::Check { files, format, fail_on, lang, config, show_info, disable, severity, threshold, output, annotate, out_dir } => {
                 let mut settings = Settings::load(config.as_deref())?;
                 apply_flags(&mut settings, Flags { fail_on, lang, show_info, disable, severity, threshold })?;
@@ -262,12 +275,17 @@ fn collect_workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn extract(files: &[PathBuf], output: Option<&Path>, lang: Lang) -> Result<i32> {
+fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang) -> Result<i32> {
     let inputs = expand_inputs(files);
     let mut workbooks: Vec<Workbook> = Vec::new();
     let mut failed = false;
     for path in &inputs {
-        match read_workbook_strict(path) {
+        // Lists promise clean numbers (a figure that is not one is an error); forms are read as they are.
+        let read = match what {
+            What::Projects => read_workbook_strict(path),
+            What::Forms | What::Indicators => read_documents(path),
+        };
+        match read {
             Ok(workbook) => workbooks.push(workbook),
             Err(error) => {
                 failed = true;
@@ -276,10 +294,17 @@ fn extract(files: &[PathBuf], output: Option<&Path>, lang: Lang) -> Result<i32> 
         }
     }
     let refs: Vec<&Workbook> = workbooks.iter().collect();
-    let table = projects_table(&refs, true);
+    let table = match what {
+        What::Projects => projects_table(&refs, true),
+        What::Forms => forms_table(&refs, true),
+        What::Indicators => indicators_table(&refs, true),
+    };
     match output {
-        Some(path) => write_table(&table, path, &inputs)?,
-        None if !refs.is_empty() => print_table(&table),
+        Some(path) => {
+            write_table(&table, path, &inputs)?;
+            eprintln!("{} {}", lang.pick("已写出：", "written:"), path.display());
+        }
+        None if !refs.is_empty() => print_table(&table, what),
         None => {}
     }
     // The process ends next: freeing a hundred thousand rows cell by cell is wasted time.
@@ -308,10 +333,14 @@ fn emit(text: &str) {
 }
 
 /// The normalized rows on a terminal: the columns a person reads, the rest via `-o`.
-fn print_table(table: &Tabular) {
-    const SHOWN: [&str; 9] = ["sheet", "row", "kind", "department", "project", "budget_initial", "budget_adjusted", "actual", "ratio"];
+fn print_table(table: &Tabular, what: What) {
+    let shown: &[&str] = match what {
+        What::Projects => &["sheet", "row", "kind", "department", "project", "budget_initial", "budget_adjusted", "actual", "ratio"],
+        What::Forms => &["sheet", "kind", "year", "project", "unit", "budget_initial", "budget_adjusted", "actual", "ratio", "total_score"],
+        What::Indicators => &["sheet", "project", "level2", "level3", "target", "actual", "verdict", "score"],
+    };
     let mut compact = Tabular::default();
-    for name in SHOWN {
+    for name in shown.iter().copied() {
         if let Some(values) = table.column(name) {
             compact.push(name, values.clone());
         }
@@ -344,12 +373,15 @@ fn set_terminal_format_defaults() {
 
 /// Checks `input` and writes its annotated copy to `target` from the same read of its sheets.
 /// A copy that cannot be written gives its error beside the file's (still valid) report.
-fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: &[PathBuf]) -> (FileReport, Option<Error>) {
+/// With `alone`, the checks across the workbook's own documents are made before the copy is marked
+/// (a file given on its own); otherwise the report makes them across all files afterwards.
+fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: &[PathBuf], alone: bool) -> (FileReport, Option<Error>) {
     let grids = match no_grids_if_empty(read_grids_with_layout(input)) {
         Ok(grids) => grids,
         Err(error) => return (FileReport { path: input.to_path_buf(), outcome: Err(error) }, None),
     };
-    let (checked, written) = write_annotated_while(&grids, || check_grids(input, &grids, settings), settings, target, inputs);
+    let check = || if alone { check_grids_alone(input, &grids, settings) } else { check_grids(input, &grids, settings) };
+    let (checked, written) = write_annotated_while(&grids, check, settings, target, inputs);
     // The grids are the biggest thing held. Freeing a million cells takes a while, which the next
     // file's read (or the process's exit) need not wait for.
     std::thread::spawn(move || drop(grids));
@@ -393,7 +425,7 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
     for (done, input) in inputs.iter().enumerate() {
         let file = match annotated_target(input) {
             Some(target) => {
-                let (file, write_error) = check_and_annotate(input, &target, &settings, &inputs);
+                let (file, write_error) = check_and_annotate(input, &target, &settings, &inputs, inputs.len() == 1);
                 if write_error.is_none() && file.outcome.is_ok() {
                     eprintln!("{} {}", settings.lang.pick("已写出标注工作簿：", "annotated workbook written:"), target.display());
                 }
@@ -409,6 +441,9 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
                 eprintln!();
             }
         }
+    }
+    if !(wants_workbook || (outputs.annotate && inputs.len() == 1)) {
+        reconcile(&mut files, &settings);
     }
     let report = Report { files, settings };
     match format {

@@ -13,9 +13,9 @@ use pyo3_polars::PyDataFrame;
 use crate::check::catalog::{rule, Severity, RULES};
 use crate::error::Error;
 use crate::model::{Lang, Workbook};
-use crate::read::{read_workbook, read_workbook_strict};
+use crate::read::{read_documents, read_workbook, read_workbook_strict};
 use crate::report::text::render_explain;
-use crate::report::{projects_table, Report, Tabular};
+use crate::report::{forms_table, indicators_table, projects_table, Report, Tabular};
 use crate::settings::{FailOn, Settings};
 
 create_exception!(budgetlint, BudgetlintError, PyException, "Base of every budgetlint error.");
@@ -82,6 +82,14 @@ fn read_list(py: Python<'_>, path: PathBuf, strict: bool) -> PyResult<PyDataFram
     frame(&table.map_err(|e| py_error(py, &e, Lang::Zh))?)
 }
 
+/// Reads the performance forms of a workbook into two frames: the forms and their indicators.
+#[pyfunction]
+fn read_forms(py: Python<'_>, path: PathBuf) -> PyResult<(PyDataFrame, PyDataFrame)> {
+    let tables = guarded(py, || Ok(read_documents(&path).map(|wb| (forms_table(&[&wb], false), indicators_table(&[&wb], false)))))?;
+    let (forms, indicators) = tables.map_err(|e| py_error(py, &e, Lang::Zh))?;
+    Ok((frame(&forms)?, frame(&indicators)?))
+}
+
 /// The outcome of `check`: the core report, kept for the frames and JSON the Python side asks for.
 #[pyclass(name = "NativeReport", module = "budgetlint", frozen)]
 struct NativeReport {
@@ -100,6 +108,14 @@ impl NativeReport {
 
     fn summary(&self) -> PyResult<PyDataFrame> {
         frame(&self.report.summary_table())
+    }
+
+    fn forms(&self) -> PyResult<PyDataFrame> {
+        frame(&self.report.forms_table())
+    }
+
+    fn indicators(&self) -> PyResult<PyDataFrame> {
+        frame(&self.report.indicators_table())
     }
 
     fn to_json(&self) -> String {
@@ -239,6 +255,7 @@ fn run_cli(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
 fn _budgetlint(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_function(wrap_pyfunction!(read_list, m)?)?;
+    m.add_function(wrap_pyfunction!(read_forms, m)?)?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(rules, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;

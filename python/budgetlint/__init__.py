@@ -45,6 +45,7 @@ __all__ = [
     "__version__",
     "check",
     "explain",
+    "read_forms",
     "read_list",
     "rules",
 ]
@@ -68,6 +69,22 @@ def read_list(path: PathLike, *, strict: bool = True) -> pl.DataFrame:
     Raises :class:`BudgetlintError` subclasses with ``.path``, ``.sheet`` and ``.cell`` attributes.
     """
     return _native.read_list(os.fspath(path), strict=strict)
+
+
+def read_forms(path: PathLike) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read the performance forms of a workbook (附件2 跟踪分析表, 执行监控表, 自评表, 申报表).
+
+    Returns ``(forms, indicators)``. ``forms`` has one row per form: ``sheet``, ``form`` (0-based
+    index in the workbook), ``kind`` (``tracking`` / ``monitoring`` / ``self_evaluation`` /
+    ``declaration``), ``year``, ``project``, ``department`` (主管部门), ``implementer`` (实施单位),
+    ``unit``, the 年度资金总额 line's ``budget_initial``, ``budget_adjusted``, ``actual``, ``ratio``,
+    ``projected``, ``score_max``, ``score`` (Decimal), ``total_score``, ``indicators`` (count) and
+    provenance cells. ``indicators`` has one row per indicator: ``level1``…``level3`` (merged cells
+    filled down), ``target`` and ``actual`` as written, ``target_kind``, ``verdict`` (``met`` /
+    ``not_met`` / ``not_comparable``, null without an actual) with its ``reason``, ``score_max``,
+    ``score``, ``cause``, ``ticked_causes``, ``half`` (``annual`` / ``midterm``) and cells.
+    """
+    return _native.read_forms(os.fspath(path))
 
 
 class Report:
@@ -96,6 +113,16 @@ class Report:
     def summary(self) -> pl.DataFrame:
         """The department roll-up recomputed from the project rows, each table closed by its total."""
         return self._frame("summary")
+
+    @property
+    def forms(self) -> pl.DataFrame:
+        """One row per performance form read (as :func:`read_forms`, plus a ``file`` column)."""
+        return self._frame("forms")
+
+    @property
+    def indicators(self) -> pl.DataFrame:
+        """One row per indicator of every form, with its parsed target, actual and verdict."""
+        return self._frame("indicators")
 
     @property
     def failures(self) -> list[tuple[str, str, str]]:

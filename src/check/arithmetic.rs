@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use crate::model::interval::{percent, round_shown, rounding_variance_x3, sqrt, Interval};
-use crate::check::{shown, shown_like, Sink};
+use crate::check::{shown, shown_like, Place, Sink};
 use crate::model::{Amount, Field, Figure, ListRow, ListTable, RowKind};
 
 pub fn check(table: &ListTable, sink: &mut Sink) {
@@ -16,47 +16,61 @@ pub fn check(table: &ListTable, sink: &mut Sink) {
 
 /// A001 / A004 / A005 on one row's ratio.
 fn check_ratio(table: &ListTable, row: &ListRow, sink: &mut Sink) {
-    let (Some(ratio), Some(adjusted), Some(actual)) =
-        (row.ratio.figure(), row.budget_adjusted.figure(), row.actual.figure())
-    else {
+    let (Some(ratio), Some(adjusted), Some(actual)) = (row.ratio.figure(), row.budget_adjusted.figure(), row.actual.figure()) else {
         return;
     };
-    if adjusted.value.is_zero() {
+    let lang = sink.lang;
+    let label = || row.label(lang);
+    let names = RatioNames { ratio: lang.pick("预算支出比例", "the ratio"), divisor: lang.pick("调整后预算", "the adjusted budget") };
+    judge_ratio(sink, Place::List(table, Some(row)), &label, names, ratio, actual, adjusted);
+}
+
+/// What a ratio and its divisor are called in messages.
+pub struct RatioNames<'n> {
+    pub ratio: &'n str,
+    pub divisor: &'n str,
+}
+
+/// A001 / A004 / A005: a stated ratio against `dividend ÷ divisor`, wherever it stands.
+pub fn judge_ratio(sink: &mut Sink, place: Place, label: &dyn Fn() -> String, names: RatioNames, ratio: &Figure, dividend: &Figure, divisor: &Figure) {
+    let what = names.ratio;
+    if divisor.value.is_zero() {
+        let (label, divisor) = (label(), names.divisor);
         let message = sink.say(
-            format!("{}：调整后预算为 0，比例无法计算，但填了 {}%", row.label(sink.lang), shown(ratio)),
-            format!("{}: the adjusted budget is 0, so no ratio can be computed, yet {} % is shown", row.label(sink.lang), shown(ratio)),
+            format!("{label}：{divisor}为 0，比例无法计算，但填了 {}%", shown(ratio)),
+            format!("{label}: {divisor} is 0, so no ratio can be computed, yet {} % is shown", shown(ratio)),
         );
-        sink.at("A004", table, Some(row), Some(ratio.cell)).found(format!("{}%", shown(ratio))).emit(message);
+        sink.at_place("A004", place, Some(ratio.cell)).found(format!("{}%", shown(ratio))).emit(message);
         return;
     }
-    let Some(possible) = Interval::of(actual).percent_of(Interval::of(adjusted)) else { return };
-    let Some(point) = percent(actual.value, adjusted.value) else { return };
+    let Some(possible) = Interval::of(dividend).percent_of(Interval::of(divisor)) else { return };
+    let Some(point) = percent(dividend.value, divisor.value) else { return };
     // Texts only for a finding: this runs on every row.
     let expected = || shown_like(point, ratio);
-    let inputs = || format!("{} ÷ {}", shown(actual), shown(adjusted));
+    let inputs = || format!("{} ÷ {}", shown(dividend), shown(divisor));
     if !possible.meets(Interval::of(ratio)) {
-        let (expected, inputs) = (expected(), inputs());
+        let (label, expected, inputs) = (label(), expected(), inputs());
         let message = sink.say(
-            format!("{}：预算支出比例填 {}%，按 {} 应为 {}%", row.label(sink.lang), shown(ratio), inputs, expected),
-            format!("{}: the ratio reads {} %, but {} gives {} %", row.label(sink.lang), shown(ratio), inputs, expected),
+            format!("{label}：{what}填 {}%，按 {inputs} 应为 {expected}%", shown(ratio)),
+            format!("{label}: {what} reads {} %, but {inputs} gives {expected} %", shown(ratio)),
         );
-        sink.at("A001", table, Some(row), Some(ratio.cell))
+        sink.at_place("A001", place, Some(ratio.cell))
             .found(format!("{}%", shown(ratio)))
             .expected(format!("{expected}%"))
             .inputs(inputs)
             .emit(message);
     } else if round_shown(point, ratio.decimals) != round_shown(ratio.value, ratio.decimals) {
-        remainder(sink, table, row, ratio, format!("{}%", expected()), format!("{}%", shown(ratio)), inputs());
+        remainder(sink, place, &label(), ratio, format!("{}%", expected()), format!("{}%", shown(ratio)), inputs());
     }
 }
 
 /// A005: consistent within rounding, but not what the shown figures give.
-fn remainder(sink: &mut Sink, table: &ListTable, row: &ListRow, at: &Figure, expected: String, found: String, inputs: String) {
+fn remainder(sink: &mut Sink, place: Place, label: &str, at: &Figure, expected: String, found: String, inputs: String) {
     let message = sink.say(
-        format!("{}：填 {}，按显示数字计算为 {}，差异在四舍五入范围内（尾差）", row.label(sink.lang), found, expected),
-        format!("{}: {} is stated, the shown figures give {}; the difference is within rounding", row.label(sink.lang), found, expected),
+        format!("{label}：填 {found}，按显示数字计算为 {expected}，差异在四舍五入范围内（尾差）"),
+        format!("{label}: {found} is stated, the shown figures give {expected}; the difference is within rounding"),
     );
-    sink.at("A005", table, Some(row), Some(at.cell)).found(found).expected(expected).inputs(inputs).emit(message);
+    sink.at_place("A005", place, Some(at.cell)).found(found).expected(expected).inputs(inputs).emit(message);
 }
 
 /// A002: every 合计 against the sum of all project rows.
@@ -117,7 +131,7 @@ pub fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], 
                 .inputs(format!("{} (σ {sigmas})", sum.inputs))
                 .emit(message);
         } else if round_shown(sum.point, stated.decimals) != round_shown(stated.value, stated.decimals) {
-            remainder(sink, table, stated_row, stated, expected, shown(stated), sum.inputs);
+            remainder(sink, Place::List(table, Some(stated_row)), &label, stated, expected, shown(stated), sum.inputs);
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::check::arithmetic::{compare_sum, SumOf};
-use crate::check::{shown, shown_like, Sink};
+use crate::check::{shown, shown_like, Place, Sink};
 use crate::model::interval::Interval;
 use crate::model::{Field, Figure, ListRow, ListTable, RowKind};
 use crate::read::hierarchy::strip_ordinal;
@@ -56,8 +56,8 @@ fn check_breakdowns(table: &ListTable, by_row: &HashMap<u32, &ListRow>, sink: &m
 }
 
 /// A breakdown that names its remainder (其他资金) lists every part: then the parts must add up.
-fn is_complete(parts: &[&ListRow]) -> bool {
-    parts.iter().filter_map(|p| p.project.as_deref()).any(|label| {
+pub fn is_complete<'l>(labels: impl IntoIterator<Item = &'l str>) -> bool {
+    labels.into_iter().any(|label| {
         let label = squash(label);
         let name = strip_ordinal(&label).trim_start_matches("其中").trim_start_matches(':');
         name.starts_with("其他")
@@ -65,36 +65,49 @@ fn is_complete(parts: &[&ListRow]) -> bool {
 }
 
 fn parts_against_parent(table: &ListTable, parent: &ListRow, parts: &[&ListRow], sink: &mut Sink) {
-    let complete = is_complete(parts);
+    let complete = is_complete(parts.iter().filter_map(|p| p.project.as_deref()));
     for amount in table.amounts() {
         let Some(stated) = parent.amount(amount).figure() else { continue };
         if parts.iter().any(|p| matches!(p.amount(amount), Field::Invalid { .. })) {
             continue;
         }
         let figures: Vec<Figure> = parts.iter().filter_map(|p| p.amount(amount).figure().copied()).collect();
-        if figures.is_empty() {
-            continue;
-        }
-        let sum = SumOf::figures(&figures);
-        let whole = Interval::of(stated);
-        let exceeds = sum.interval.lo > whole.hi;
-        if !(exceeds || (complete && !sum.interval.meets(whole))) {
-            continue;
-        }
-        let (label, what, count) = (parent.label(sink.lang), table.amount_label(amount, sink.lang), figures.len());
-        let expected = shown_like(sum.point, stated);
-        let message = match exceeds {
-            true => sink.say(
-                format!("{label}{what}为 {}，其中 {count} 个分项之和 {expected} 超过了它", shown(stated)),
-                format!("{label} {what} is {}, but its {count} parts (其中) add up to more: {expected}", shown(stated)),
-            ),
-            false => sink.say(
-                format!("{label}{what}为 {}，其中 {count} 个分项（已列至“其他”，应为全部）之和为 {expected}", shown(stated)),
-                format!("{label} {what} is {}, but its {count} parts (a complete breakdown, down to 其他) add up to {expected}", shown(stated)),
-            ),
-        };
-        sink.at("A006", table, Some(parent), Some(stated.cell)).found(shown(stated)).expected(expected).inputs(sum.inputs).emit(message);
+        let whole = Whole { label: parent.label(sink.lang), what: table.amount_label(amount, sink.lang).to_string(), stated };
+        judge_parts(sink, Place::List(table, Some(parent)), &whole, &figures, complete);
     }
+}
+
+/// A stated whole that 其中 parts break down.
+pub struct Whole<'w> {
+    pub label: String,
+    pub what: String,
+    pub stated: &'w Figure,
+}
+
+/// A006: parts that exceed their whole, or — a complete breakdown — do not add up to it.
+pub fn judge_parts(sink: &mut Sink, place: Place, whole: &Whole, parts: &[Figure], complete: bool) {
+    if parts.is_empty() {
+        return;
+    }
+    let sum = SumOf::figures(parts);
+    let stated = Interval::of(whole.stated);
+    let exceeds = sum.interval.lo > stated.hi;
+    if !(exceeds || (complete && !sum.interval.meets(stated))) {
+        return;
+    }
+    let (label, what, count, shown_whole) = (&whole.label, &whole.what, parts.len(), shown(whole.stated));
+    let expected = shown_like(sum.point, whole.stated);
+    let message = match exceeds {
+        true => sink.say(
+            format!("{label}{what}为 {shown_whole}，其中 {count} 个分项之和 {expected} 超过了它"),
+            format!("{label} {what} is {shown_whole}, but its {count} parts (其中) add up to more: {expected}"),
+        ),
+        false => sink.say(
+            format!("{label}{what}为 {shown_whole}，其中 {count} 个分项（已列至“其他”，应为全部）之和为 {expected}"),
+            format!("{label} {what} is {shown_whole}, but its {count} parts (a complete breakdown, down to 其他) add up to {expected}"),
+        ),
+    };
+    sink.at_place("A006", place, Some(whole.stated.cell)).found(shown_whole).expected(expected).inputs(sum.inputs).emit(message);
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Checking: every rule family recomputes what the workbook states and reports contradictions.
 
+pub mod across;
 pub mod arithmetic;
 pub mod catalog;
 pub mod cross_table;
 pub mod derived;
 pub mod execution;
+pub mod form;
 pub mod hierarchy;
 pub mod rollup;
 pub mod structure;
@@ -16,7 +18,7 @@ use rust_decimal::Decimal;
 
 use crate::check::catalog::rule;
 use crate::model::interval::round_shown;
-use crate::model::{CellRef, Figure, Lang, ListRow, ListTable, Workbook};
+use crate::model::{CellRef, Figure, Form, Lang, ListRow, ListTable, Workbook};
 use crate::report::finding::Finding;
 use crate::settings::Settings;
 
@@ -44,6 +46,10 @@ pub fn check_workbook(workbook: &Workbook, settings: &Settings) -> Vec<Finding> 
         sink.findings.extend(first.into_iter().chain(second));
     }
     cross_table::check(&workbook.tables, &mut sink);
+    for form in &workbook.forms {
+        form::check(form, &mut sink);
+    }
+    structure::skipped_sheets(&workbook.skipped, &mut sink);
     sink.findings
 }
 
@@ -71,14 +77,36 @@ impl<'a> Sink<'a> {
 
     /// Starts a finding of `rule_id` about `row` of `table`; nothing is kept unless the rule is enabled.
     pub fn at(&mut self, rule_id: &'static str, table: &ListTable, row: Option<&ListRow>, cell: Option<CellRef>) -> Draft<'_, 'a> {
-        let location = Location {
-            sheet: table.sheet.clone(),
-            cell,
-            unit: Some(row.map_or(table.unit.as_str(), |r| table.unit_of(r)).to_string()),
-            table: Some(table.label()),
-            row: row.map(|r| r.row + 1).or(cell.map(|c| c.row + 1)),
-            department: row.and_then(|r| r.department.clone()),
-            project: row.and_then(|r| r.project.clone()),
+        self.at_place(rule_id, Place::List(table, row), cell)
+    }
+
+    /// Starts a finding of `rule_id` about a form, at `cell`.
+    pub fn at_form(&mut self, rule_id: &'static str, form: &Form, cell: Option<CellRef>) -> Draft<'_, 'a> {
+        self.at_place(rule_id, Place::Form(form), cell)
+    }
+
+    pub fn at_place(&mut self, rule_id: &'static str, place: Place, cell: Option<CellRef>) -> Draft<'_, 'a> {
+        let location = match place {
+            Place::List(table, row) => Location {
+                sheet: table.sheet.clone(),
+                cell,
+                unit: Some(row.map_or(table.unit.as_str(), |r| table.unit_of(r)).to_string()),
+                table: Some(table.label()),
+                form: None,
+                row: row.map(|r| r.row + 1).or(cell.map(|c| c.row + 1)),
+                department: row.and_then(|r| r.department.clone()),
+                project: row.and_then(|r| r.project.clone()),
+            },
+            Place::Form(form) => Location {
+                sheet: form.sheet.clone(),
+                cell,
+                unit: Some(form.unit.clone()),
+                table: Some(form.label(self.lang)),
+                form: Some(form.index),
+                row: cell.map(|c| c.row + 1),
+                department: form.implementer.as_ref().map(|w| w.text.clone()),
+                project: form.project_name().map(str::to_string),
+            },
         };
         Draft { sink: self, rule_id, location, found: None, expected: None, inputs: None }
     }
@@ -97,12 +125,20 @@ impl<'a> Sink<'a> {
     }
 }
 
+/// What a finding is about: a list (and one of its rows) or a form.
+#[derive(Debug, Clone, Copy)]
+pub enum Place<'p> {
+    List(&'p ListTable, Option<&'p ListRow>),
+    Form(&'p Form),
+}
+
 #[derive(Debug, Default)]
 struct Location {
     sheet: String,
     cell: Option<CellRef>,
     unit: Option<String>,
     table: Option<String>,
+    form: Option<usize>,
     row: Option<u32>,
     department: Option<String>,
     project: Option<String>,
@@ -153,6 +189,7 @@ impl Draft<'_, '_> {
             inputs: self.inputs,
             unit: location.unit,
             table: location.table,
+            form: location.form,
             row: location.row,
             department: location.department,
             project: location.project,

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::check::Sink;
-use crate::model::{ListRow, ListTable};
+use crate::model::{ListRow, ListTable, SkipReason, SkippedSheet};
 use crate::read::text::squash;
 
 /// S001: the workbook has no recognisable header. Reported on the first sheet's A1.
@@ -16,6 +16,23 @@ pub fn no_table(first_sheet: &str, sheets: &[String], sink: &mut Sink) {
     );
     let cell = (!first_sheet.is_empty()).then(|| crate::model::CellRef::new(0, 0));
     sink.at_sheet("S001", first_sheet, cell).emit(message);
+}
+
+/// S003 (info): each sheet that holds neither a list nor a form, and why.
+pub fn skipped_sheets(skipped: &[SkippedSheet], sink: &mut Sink) {
+    for sheet in skipped {
+        let message = match &sheet.reason {
+            SkipReason::NeitherListNorForm => sink.say(
+                format!("工作表“{}”既不是清单也不是绩效表，已跳过", sheet.sheet),
+                format!("sheet '{}' is neither a list nor a form; skipped", sheet.sheet),
+            ),
+            SkipReason::NotAWorksheet(what) => sink.say(
+                format!("工作表“{}”是{what}，不含数据表，已跳过", sheet.sheet),
+                format!("sheet '{}' is a {what} sheet with no data; skipped", sheet.sheet),
+            ),
+        };
+        sink.at_sheet("S003", &sheet.sheet, None).emit(message);
+    }
 }
 
 /// S002: the same project of the same unit and department twice in one table; reported on the later row.

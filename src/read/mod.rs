@@ -1,5 +1,7 @@
 //! Reading: a file becomes grids (values, formats, merges), grids become tables, tables become typed rows.
 
+pub mod classify;
+pub mod form;
 pub mod grid;
 pub mod header;
 pub mod hierarchy;
@@ -13,7 +15,7 @@ pub mod unit;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::model::{Amount, Field, Lang, ListTable, Workbook};
+use crate::model::{Amount, Field, Form, Lang, ListTable, Workbook};
 
 /// Reads every 附件1-shaped table of a workbook. Figures that are not numbers are kept as
 /// [`Field::Invalid`] for the checker to report; a workbook with no table at all is an error.
@@ -22,40 +24,53 @@ use crate::model::{Amount, Field, Lang, ListTable, Workbook};
 /// [`Error::FileNotFound`], [`Error::NotASpreadsheet`], [`Error::PasswordProtected`],
 /// [`Error::EmptyWorkbook`], [`Error::UnreadableSheet`], [`Error::NoTableFound`].
 pub fn read_workbook(path: &Path) -> Result<Workbook> {
-    let grids = grid::read_grids(path)?;
-    let workbook = workbook_from_grids(path, &grids);
+    let workbook = read_documents(path)?;
     if workbook.tables.is_empty() {
         return Err(Error::NoTableFound { path: path.to_path_buf(), sheets: workbook.sheets.join("、") });
     }
     Ok(workbook)
 }
 
-/// The tables of already-read grids (no error when there are none).
+/// The documents of already-read grids (no error when there are none).
 pub fn workbook_from_grids(path: &Path, grids: &[grid::Grid]) -> Workbook {
-    let mut tables = Vec::new();
+    let (mut tables, mut forms, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for grid in grids {
-        let found = table::tables_in(grid, tables.len());
-        tables.extend(found);
+        let found = classify::documents_in(grid, tables.len(), forms.len());
+        tables.extend(found.tables);
+        forms.extend(found.forms);
+        skipped.extend(found.skipped);
     }
-    settle_units(path, &mut tables);
-    Workbook { path: path.to_path_buf(), sheets: grids.iter().map(|g| g.name.clone()).collect(), tables }
+    settle_units(path, &mut tables, &mut forms);
+    Workbook { path: path.to_path_buf(), sheets: grids.iter().map(|g| g.name.clone()).collect(), tables, forms, skipped }
 }
 
 /// Tables that name no unit belong to the one unit the rest of the workbook names (a report whose
 /// 单位名称 line heads only its first table); where it names none or several, to the file.
-fn settle_units(path: &Path, tables: &mut [ListTable]) {
-    let mut named = tables.iter().filter(|t| !t.unit.is_empty()).map(|t| t.unit.as_str());
+fn settle_units(path: &Path, tables: &mut [ListTable], forms: &mut [Form]) {
+    let mut named = tables.iter().map(|t| t.unit.as_str()).chain(forms.iter().map(|f| f.unit.as_str())).filter(|u| !u.is_empty());
     let first = named.next().map(str::to_string);
     let only_one = first.as_deref().filter(|first| named.all(|other| unit::same_unit(&unit::unit_key(first), &unit::unit_key(other))));
     let fallback = only_one.map(str::to_string).unwrap_or_else(|| file_unit(path));
     for table in tables.iter_mut().filter(|t| t.unit.is_empty()) {
         table.unit = fallback.clone();
     }
+    for form in forms.iter_mut().filter(|f| f.unit.is_empty()) {
+        form.unit = fallback.clone();
+    }
 }
 
 /// The file's name without its extension: the unit of a workbook that names none.
 fn file_unit(path: &Path) -> String {
     path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Reads every document of a workbook, whatever it holds; an error only when the file cannot be read.
+///
+/// # Errors
+/// [`Error::FileNotFound`], [`Error::NotASpreadsheet`], [`Error::PasswordProtected`], [`Error::EmptyWorkbook`].
+pub fn read_documents(path: &Path) -> Result<Workbook> {
+    let grids = grid::read_grids(path)?;
+    Ok(workbook_from_grids(path, &grids))
 }
 
 /// Like [`read_workbook`], but a figure that is not a number is an error naming its cell:

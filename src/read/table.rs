@@ -15,12 +15,18 @@ use crate::read::unit::{sheet_names_unit, stated_unit_name};
 /// Every 附件1-shaped table on the sheet, stacked or side by side, numbered from `first_index`.
 /// A table under no 单位名称 line of its own belongs to the unit of the table above it, else to a
 /// unit the sheet's name names; else its `unit` is left empty for the workbook to settle.
-pub fn tables_in(grid: &Grid, first_index: usize) -> Vec<ListTable> {
+/// Rows inside `forms` (the regions of forms on the sheet) hold no list.
+pub fn tables_in(grid: &Grid, first_index: usize, forms: &[Range<u32>]) -> Vec<ListTable> {
     let mut tables: Vec<ListTable> = Vec::new();
     let mut floor = 0;
     let mut row = 0;
     let sheet_unit = sheet_names_unit(&grid.name);
     while row < grid.height() {
+        if let Some(form) = forms.iter().find(|f| f.contains(&row)) {
+            row = form.end;
+            floor = form.end;
+            continue;
+        }
         let headers = headers_at(grid, row);
         if headers.is_empty() {
             row += 1;
@@ -372,6 +378,17 @@ fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: MoneyUn
     }
 }
 
+/// The figures of `cells`, read as one column of amounts (a General number takes the column's
+/// precision, FORMATS.md §4): how forms read their fund blocks and score columns.
+pub(crate) fn amount_column(grid: &Grid, cells: &[CellRef], unit: MoneyUnit) -> Vec<Field> {
+    settle_amounts(cells.iter().map(|at| raw_field(grid.cell(at.row, at.col), *at)).collect(), unit)
+}
+
+/// The figures of `cells`, read as one column of ratios, in percent.
+pub(crate) fn ratio_column(grid: &Grid, cells: &[CellRef]) -> Vec<Field> {
+    settle_ratios(cells.iter().map(|at| raw_field(grid.cell(at.row, at.col), *at)).collect())
+}
+
 fn settle_amounts(column: Vec<RawField>, unit: MoneyUnit) -> Vec<Field> {
     let precision = column_precision(&column);
     column
@@ -505,7 +522,7 @@ mod tests {
             Merge { first_row: 0, first_col: 1, last_row: 1, last_col: 1 },
             Merge { first_row: 0, first_col: 2, last_row: 0, last_col: 3 },
         ];
-        let tables = tables_in(&Grid::new("s", cells, merges), 0);
+        let tables = tables_in(&Grid::new("s", cells, merges), 0, &[]);
         let shape: Vec<(u32, u32, usize)> = tables.iter().map(|t| (t.header_rows.0, t.header_rows.1, t.rows.len())).collect();
         assert_eq!(shape, vec![(0, 0, 2)]);
     }

@@ -24,8 +24,10 @@ pub struct Finding {
     pub inputs: Option<String>,
     /// The budget unit (预算单位) the finding is about.
     pub unit: Option<String>,
-    /// The table's short name (`表6`, or the sheet).
+    /// The table's short name (`表6`, or the sheet), or the form's kind (`绩效自评表`).
     pub table: Option<String>,
+    /// 0-based index of the form within its workbook, for a finding on a form.
+    pub form: Option<usize>,
     /// 1-based sheet row.
     pub row: Option<u32>,
     pub department: Option<String>,
@@ -48,6 +50,7 @@ pub fn findings_table<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Ta
     out.push("inputs", text(&|f| f.inputs.clone()));
     out.push("unit", text(&|f| f.unit.clone()));
     out.push("table", text(&|f| f.table.clone()));
+    out.push("form", Values::Int(findings.iter().map(|f| f.form.map(|i| i as i64)).collect()));
     out.push("row", Values::Int(findings.iter().map(|f| f.row.map(i64::from)).collect()));
     out.push("department", text(&|f| f.department.clone()));
     out.push("project", text(&|f| f.project.clone()));

@@ -1,6 +1,7 @@
 //! Reporting: the findings, normalized rows and roll-ups of one or more files, as tables and text.
 
 pub mod finding;
+pub mod forms;
 pub mod projects;
 pub mod tabular;
 pub mod text;
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 pub use finding::{findings_table, Finding};
+pub use forms::{forms_table, indicators_table};
 pub use projects::projects_table;
 pub use tabular::{Tabular, Values};
 
@@ -44,16 +46,43 @@ pub fn check_file(path: &Path, settings: &Settings) -> FileReport {
 }
 
 /// Checks the already-read sheets of `path` (for callers that keep the grids to write a copy).
+/// The checks across documents are the report's ([`reconcile`]), which sees every file given.
 pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked {
     let workbook = workbook_from_grids(path, grids);
     let mut findings = check_workbook(&workbook, settings);
-    if workbook.tables.is_empty() {
+    if workbook.is_empty() {
         let mut sink = Sink::for_file(path.display().to_string(), settings);
         structure::no_table(workbook.sheets.first().map_or("", String::as_str), &workbook.sheets, &mut sink);
         findings.extend(sink.into_findings());
     }
     let rollups = rollups(&workbook);
     Checked { workbook, findings, rollups }
+}
+
+/// Like [`check_grids`], with the checks across the workbook's own documents (an 附件1 with its
+/// 附件2 forms in one file): for a file checked on its own.
+pub fn check_grids_alone(path: &Path, grids: &[Grid], settings: &Settings) -> Checked {
+    let mut checked = check_grids(path, grids, settings);
+    let across = reconcile_workbooks(&[&checked.workbook], settings);
+    checked.findings.extend(across);
+    checked
+}
+
+fn reconcile_workbooks(workbooks: &[&Workbook], settings: &Settings) -> Vec<Finding> {
+    crate::check::across::reconcile(workbooks, settings).into_iter().filter(|f| settings.is_enabled(f.rule)).collect()
+}
+
+/// The checks across the documents of all `files` (lists with their forms, a project's forms with
+/// each other), each finding filed under the file it is reported on.
+pub fn reconcile(files: &mut [FileReport], settings: &Settings) {
+    let workbooks: Vec<&Workbook> = files.iter().filter_map(|f| f.outcome.as_ref().ok().map(|c| &c.workbook)).collect();
+    let findings = reconcile_workbooks(&workbooks, settings);
+    for finding in findings {
+        let file = files.iter_mut().find(|f| f.path.display().to_string() == finding.file);
+        if let Some(Ok(checked)) = file.map(|f| &mut f.outcome) {
+            checked.findings.push(finding);
+        }
+    }
 }
 
 /// The result of checking several files with one set of settings.
@@ -77,7 +106,8 @@ pub struct Counts {
 impl Report {
     /// Checks every path in order; a file that cannot be read is recorded and the rest go on.
     pub fn check_paths(paths: &[PathBuf], settings: Settings) -> Report {
-        let files = paths.iter().map(|path| check_file(path, &settings)).collect();
+        let mut files: Vec<FileReport> = paths.iter().map(|path| check_file(path, &settings)).collect();
+        reconcile(&mut files, &settings);
         Report { files, settings }
     }
 
@@ -134,6 +164,16 @@ impl Report {
     pub fn projects_table(&self) -> Tabular {
         let workbooks: Vec<&Workbook> = self.checked().map(|c| &c.workbook).collect();
         projects_table(&workbooks, true)
+    }
+
+    pub fn forms_table(&self) -> Tabular {
+        let workbooks: Vec<&Workbook> = self.checked().map(|c| &c.workbook).collect();
+        forms_table(&workbooks, true)
+    }
+
+    pub fn indicators_table(&self) -> Tabular {
+        let workbooks: Vec<&Workbook> = self.checked().map(|c| &c.workbook).collect();
+        indicators_table(&workbooks, true)
     }
 
     pub fn summary_table(&self) -> Tabular {

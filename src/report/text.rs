@@ -72,15 +72,25 @@ fn render_findings(out: &mut String, findings: &[&Finding], style: Style, lang: 
     }
 }
 
+/// By sheet, and within a sheet the findings of each form under its kind and project.
 fn render_by_sheet(out: &mut String, findings: &[&Finding], style: Style, lang: Lang, indent: &str) {
     let mut sheet: Option<&str> = None;
+    let mut form: Option<usize> = None;
     for finding in findings {
         if sheet != Some(finding.sheet.as_str()) {
             sheet = Some(finding.sheet.as_str());
+            form = None;
             let _ = writeln!(out, "{indent}{} {}", lang.pick("工作表", "sheet"), finding.sheet);
         }
+        if finding.form.is_some() && finding.form != form {
+            form = finding.form;
+            let kind = finding.table.as_deref().unwrap_or_default();
+            let project = finding.project.as_deref().unwrap_or_default();
+            let _ = writeln!(out, "{indent}  {kind}《{project}》");
+        }
         let cell = finding.cell.map(|c| c.to_string()).unwrap_or_default();
-        let _ = writeln!(out, "{indent}  {cell:<6} {} {}  {}", style.severity(finding.severity, lang), finding.rule, finding.message);
+        let pad = if form.is_some() && finding.form.is_some() { "  " } else { "" };
+        let _ = writeln!(out, "{indent}  {pad}{cell:<6} {} {}  {}", style.severity(finding.severity, lang), finding.rule, finding.message);
     }
 }
 
