@@ -2,6 +2,7 @@
 
 pub mod annotated;
 pub mod atomic;
+pub mod form_rollup;
 
 use std::path::{Path, PathBuf};
 

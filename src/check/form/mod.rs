@@ -13,3 +13,6 @@ pub fn check(form: &Form, sink: &mut Sink) {
     indicators::check(form, sink);
     scoring::check(form, sink);
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,8 @@
 //! I006: the scores of a self-evaluation form (FORMATS.md §2.2): no 得分 above its 分值, the fund
 //! line's 得分 = 分值 × 执行率 (capped at its 分值), 分值 summing to 100 and 总分 = Σ 得分.
+//!
+//! A 分值 is set by the rules, not measured: it is exact, whatever decimals it is shown with. A 得分
+//! is computed and shown rounded, so it stands for its rounding interval like any figure.
 
 use rust_decimal::Decimal;
 
@@ -21,7 +24,7 @@ pub fn check(form: &Form, sink: &mut Sink) {
 /// A 得分 that exceeds its 分值.
 fn above_max(form: &Form, max: &Field, score: &Field, label: &str, sink: &mut Sink) {
     let (Some(max), Some(score)) = (max.figure(), score.figure()) else { return };
-    if Interval::of(score).lo <= Interval::of(max).hi {
+    if Interval::of(score).lo <= max.value {
         return;
     }
     let message = sink.say(
@@ -35,7 +38,7 @@ fn above_max(form: &Form, max: &Field, score: &Field, label: &str, sink: &mut Si
 fn execution_score(form: &Form, sink: &mut Sink) {
     let Some(line) = form.fund_total() else { return };
     let (Some(max), Some(score), Some(ratio)) = (line.score_max.figure(), line.score.figure(), line.ratio.figure()) else { return };
-    let (m, r) = (Interval::of(max), Interval::of(ratio));
+    let (m, r) = (Interval::point(max.value), Interval::of(ratio));
     let hundred = Decimal::ONE_HUNDRED;
     let product = |a: Decimal, b: Decimal| a.checked_mul(b).map(|p| p / hundred);
     let (Some(lo), Some(hi)) = (product(m.lo, r.lo.max(Decimal::ZERO)), product(m.hi, r.hi.max(Decimal::ZERO))) else { return };
@@ -75,8 +78,7 @@ fn totals(form: &Form, sink: &mut Sink) {
     }
     let Some(stated) = total.score_max.figure().filter(|_| !maxes.is_empty()) else { return };
     let sum = SumOf::figures(&maxes);
-    let hundred = Interval::point(Decimal::ONE_HUNDRED);
-    if sum.interval.meets(hundred) && Interval::of(stated).meets(hundred) {
+    if sum.point == Decimal::ONE_HUNDRED && stated.value == Decimal::ONE_HUNDRED {
         return;
     }
     let message = sink.say(
