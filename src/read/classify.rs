@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::model::{Form, ListTable, SkipReason, SkippedSheet};
 use crate::read::form::{read_form, titles_in};
-use crate::read::grid::Grid;
+use crate::read::grid::{Grid, SheetKind};
 use crate::read::table::tables_in;
 
 /// The documents of one sheet.
@@ -36,6 +36,13 @@ pub fn documents_in(grid: &Grid, first_table: usize, first_form: usize) -> Sheet
 }
 
 /// Chart, macro and dialog sheets, and sheets the reader could not open.
-fn not_a_worksheet(_grid: &Grid) -> Option<SkipReason> {
-    None
+fn not_a_worksheet(grid: &Grid) -> Option<SkipReason> {
+    let what = match &grid.kind {
+        SheetKind::Worksheet => return None,
+        SheetKind::Chart => "图表工作表（chart）".to_string(),
+        SheetKind::Macro => "宏表（macro）".to_string(),
+        SheetKind::Dialog => "对话框工作表（dialog）".to_string(),
+        SheetKind::Unreadable(detail) => format!("无法读取的工作表（{detail}）"),
+    };
+    Some(SkipReason::NotAWorksheet(what))
 }

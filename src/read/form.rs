@@ -52,7 +52,7 @@ pub fn read_form(grid: &Grid, title: &(u32, u32, FormKind, String), end: u32, in
         None => (Vec::new(), None),
     };
     let unit = form_unit(&head);
-    Form {
+    let mut form = Form {
         sheet: grid.name.clone(),
         index,
         kind: *kind,
@@ -68,6 +68,21 @@ pub fn read_form(grid: &Grid, title: &(u32, u32, FormKind, String), end: u32, in
         indicators,
         total,
         rows: (region.start, region.end),
+    };
+    settle_scores(grid, &mut form);
+    form
+}
+
+/// The 得分 of the fund line, the indicators and 总分 are one column of a scored form (often one
+/// sheet column too): a General `10` beside `7.5` shows 10.0, not anything in [9.5, 10.5).
+fn settle_scores(grid: &Grid, form: &mut Form) {
+    let fund = form.fund.iter_mut().map(|l| &mut l.score);
+    let indicators = form.indicators.iter_mut().map(|i| &mut i.score);
+    let mut scores: Vec<&mut Field> =
+        fund.chain(indicators).chain(form.total.iter_mut().map(|t| &mut t.score)).filter(|f| f.cell().is_some()).collect();
+    let cells: Vec<CellRef> = scores.iter().filter_map(|f| f.cell()).collect();
+    for (field, settled) in scores.iter_mut().zip(amount_column(grid, &cells, MoneyUnit::TenThousandYuan)) {
+        **field = settled;
     }
 }
 
@@ -265,6 +280,9 @@ fn read_fund_pairs(grid: &Grid, rows: Range<u32>) -> Vec<FundLine> {
     let mut halves: Vec<(u32, Half)> = Vec::new();
     let mut cells: Vec<(u32, String, Half, bool, CellRef)> = Vec::new();
     for row in rows {
+        if !halves.is_empty() && (0..grid.width(row)).filter_map(|c| label_at(grid, row, c)).any(|l| opens_section(&l)) {
+            break;
+        }
         for col in 0..grid.width(row) {
             let Some(label) = label_at(grid, row, col) else { continue };
             let is_total = label.contains("资金总额");
@@ -280,9 +298,6 @@ fn read_fund_pairs(grid: &Grid, rows: Range<u32>) -> Vec<FundLine> {
             if let Some(value) = value_right_of(grid, row, col) {
                 cells.push((row, label, half, is_total, value.cell));
             }
-        }
-        if !halves.is_empty() && (0..grid.width(row)).filter_map(|c| label_at(grid, row, c)).any(|l| opens_section(&l)) {
-            break;
         }
     }
     let amounts = amount_column(grid, &cells.iter().map(|c| c.4).collect::<Vec<_>>(), MoneyUnit::TenThousandYuan);

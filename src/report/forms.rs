@@ -51,6 +51,13 @@ pub fn forms_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
     out.push("title_cell", text(&forms, |f| Some(f.form.title_cell.to_string())));
     out.push("project_cell", text(&forms, |f| f.form.project.as_ref().map(|p| p.cell.to_string())));
     out.push("ratio_cell", text(&forms, |f| total(f).and_then(|l| l.ratio.cell()).map(|c| c.to_string())));
+    // Where each figure above sits, so a finding can point at it (custom rules, `on="forms"`).
+    out.push("budget_initial_cell", text(&forms, |f| total(f).and_then(|l| l.initial.cell()).map(|c| c.to_string())));
+    out.push("budget_adjusted_cell", text(&forms, |f| total(f).and_then(|l| l.adjusted.cell()).map(|c| c.to_string())));
+    out.push("actual_cell", text(&forms, |f| total(f).and_then(|l| l.actual.cell()).map(|c| c.to_string())));
+    out.push("projected_cell", text(&forms, |f| total(f).and_then(|l| l.projected.cell()).map(|c| c.to_string())));
+    out.push("score_cell", text(&forms, |f| total(f).and_then(|l| l.score.cell()).map(|c| c.to_string())));
+    out.push("total_score_cell", text(&forms, |f| f.form.total.as_ref().and_then(|t| t.score.cell()).map(|c| c.to_string())));
     out
 }
 
@@ -61,8 +68,8 @@ pub fn indicators_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
     let verdicts: Vec<(Option<&'static str>, Option<String>)> = rows
         .iter()
         .map(|(_, i)| {
-            let (Some(target), (Some(actual), _)) = (i.target.as_deref(), i.compared_actual()) else { return (None, None) };
-            match compare(&parse(target), &parse(actual)) {
+            let (Some(actual), _) = i.compared_actual() else { return (None, None) };
+            match compare(&parse(i.target.as_deref().unwrap_or_default()), &parse(actual)) {
                 Verdict::Met => (Some("met"), None),
                 Verdict::NotMet => (Some("not_met"), None),
                 Verdict::NotComparable(reason) => (Some("not_comparable"), Some(reason.message(crate::model::Lang::Zh))),
@@ -93,6 +100,7 @@ pub fn indicators_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
     out.push("cause", text(&rows, |(_, i)| i.cause.clone()));
     out.push("ticked_causes", text(&rows, |(_, i)| (!i.ticked_causes.is_empty()).then(|| i.ticked_causes.join("、"))));
     out.push("target_cell", text(&rows, |(_, i)| Some(i.target_cell.to_string())));
-    out.push("actual_cell", text(&rows, |(_, i)| i.compared_actual().1.map(|c| c.to_string())));
+    out.push("actual_cell", text(&rows, |(_, i)| i.actual_cell.map(|c| c.to_string())));
+    out.push("projected_cell", text(&rows, |(_, i)| i.projected_cell.map(|c| c.to_string())));
     out
 }
