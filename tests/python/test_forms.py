@@ -657,3 +657,27 @@ def test_report_frames_carry_the_file_first(budgetlint, tmp_path):
     assert report.indicators.height == alone_indicators.height == 52 * 6
     listed = report.projects.filter(pl.col("kind") == "project")
     assert listed.height == 52
+
+
+def test_annotated_copy_marks_form_cells_and_recomputes_each_form_live(budgetlint, tmp_path):
+    """Form findings are filled and noted like list findings; 重算汇总 recomputes 执行率, 执行率得分 and 总分."""
+    openpyxl = pytest.importorskip("openpyxl")
+    case = forms.self_evaluation_form(tmp_path, "xlsx")
+    report = budgetlint.check(case.path)
+    out = report.write_annotated(tmp_path / "out.xlsx")
+    book = openpyxl.load_workbook(out)
+    for plant in case.plants:
+        cell = book[plant.sheet][plant.cell]
+        assert cell.comment is not None and plant.rule in cell.comment.text, plant
+        assert cell.fill.fgColor.rgb.endswith(("FFC7CE", "FFE699")), plant
+    formulas = list(book["重算汇总"].iter_rows(values_only=True))
+    cached = list(openpyxl.load_workbook(out, data_only=True)["重算汇总"].iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(formulas) if row[0] == "表单")
+    lines = {row[2]: (row, cached[i]) for i, row in enumerate(formulas[header + 1:], start=header + 1) if row[0]}
+    formula, value = lines["学生资助"]
+    assert formula[6].startswith("=IF(") and formula[8].startswith("=IF(") and formula[9].startswith("=SUM('学生资助'!")
+    assert Decimal(str(value[6])).quantize(Decimal("0.0001")) == Decimal("0.9540")
+    # 10 × 95.40 %: the 得分 the form should have stated, where it states 10.00.
+    assert Decimal(str(value[8])).quantize(Decimal("0.01")) == Decimal("9.54")
+    _, total = lines["实验平台"]
+    assert Decimal(str(total[9])) == Decimal("96.25")
