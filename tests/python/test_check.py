@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from fixtures import planted
+from fixtures.expect import above_info, assert_exactly_the_plants
 
 FORMATS = ["xlsx", "xlsm", "xls", "ods"]
 
@@ -18,10 +19,6 @@ SEED_RATIO_ERRORS = {
     "成立困难群众救助服务所（购买服务）",
     "民政代管地方离退休人员工资",
 }
-
-
-def above_info(findings: pl.DataFrame) -> pl.DataFrame:
-    return findings.filter(pl.col("severity") != "info")
 
 
 def test_paths_may_come_as_a_list(budgetlint, workbooks):
@@ -67,15 +64,7 @@ def test_seed_report_tables_agree_but_table6_total_ratio_is_wrong(budgetlint, wo
 @pytest.mark.parametrize("ext", FORMATS)
 @pytest.mark.parametrize("make", [planted.planted_list, planted.planted_report, planted.no_header])
 def test_every_planted_error_is_found_and_nothing_else_above_info(budgetlint, tmp_path, make, ext):
-    case = make(tmp_path, ext)
-    findings = budgetlint.check(case.path, show_info=True).findings
-    found = set(findings.select("rule", "sheet", "cell").iter_rows())
-    planted_findings = {(p.rule, p.sheet, p.cell) for p in case.plants}
-    assert planted_findings <= found, planted_findings - found
-    unexpected = above_info(findings).filter(
-        ~pl.struct("rule", "sheet", "cell").is_in([{"rule": r, "sheet": s, "cell": c} for r, s, c in planted_findings])
-    )
-    assert unexpected.height == 0, unexpected
+    assert_exactly_the_plants(budgetlint, make(tmp_path, ext))
 
 
 def test_each_rule_is_planted_somewhere():

@@ -17,28 +17,10 @@ import polars as pl
 import pytest
 
 from fixtures import units
+from fixtures.expect import above_info, assert_exactly_the_plants
 
 FORMATS = ["xlsx", "xls", "ods"]
 BIN = Path(sys.executable).parent / "budgetlint"
-
-
-def above_info(findings: pl.DataFrame) -> pl.DataFrame:
-    return findings.filter(pl.col("severity") != "info")
-
-
-def assert_exactly_the_plants(budgetlint, case) -> pl.DataFrame:
-    """The (rule, sheet, cell) of the findings above info are exactly the planted ones."""
-    findings = budgetlint.check(case.path, show_info=True).findings
-    shown = above_info(findings)
-    found = set(shown.select("rule", "sheet", "cell").iter_rows())
-    planted = {(p.rule, p.sheet, p.cell) for p in case.plants}
-    missing = [f"{p.rule} {p.sheet}!{p.cell}: {p.why}" for p in case.plants if (p.rule, p.sheet, p.cell) not in found]
-    unexpected = shown.filter(
-        ~pl.struct("rule", "sheet", "cell").is_in([{"rule": r, "sheet": s, "cell": c} for r, s, c in planted])
-    )
-    extra = [f"{r['rule']} {r['sheet']}!{r['cell']}: {r['message']}" for r in unexpected.iter_rows(named=True)]
-    assert not missing and not extra, "\nmissing:\n  " + "\n  ".join(missing) + "\nunexpected:\n  " + "\n  ".join(extra[:60])
-    return findings
 
 
 @pytest.mark.parametrize("ext", FORMATS)
