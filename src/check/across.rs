@@ -130,8 +130,11 @@ fn amounts_agree(form: &Form, table: &ListTable, row: &ListRow, sink: &mut Sink)
 
 /// X005 / I007: a project's forms of one year, each compared with the first of them that states
 /// the same thing; reported on the later form. Forms of different years are never compared.
+/// A project's forms of one year, keyed by its normalised name and the year.
+type YearGroups<'a> = HashMap<(String, Option<i32>), Vec<(&'a Workbook, &'a Form)>>;
+
 fn forms_of_one_year(forms: &[(&Workbook, &Form)], settings: &Settings, out: &mut Vec<Finding>) {
-    let mut groups: HashMap<(String, Option<i32>), Vec<(&Workbook, &Form)>> = HashMap::new();
+    let mut groups: YearGroups = HashMap::new();
     for (workbook, form) in forms {
         if let Some(name) = form.project_name() {
             groups.entry((name_key(name), form.year)).or_default().push((*workbook, *form));

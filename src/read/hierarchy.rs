@@ -52,7 +52,7 @@ impl RowShape {
         let label_ordinal = label.and_then(ordinal_of);
         let seq_ordinal = seq.and_then(ordinal_of).filter(|o| !matches!(o, Ordinal::ArabicDot));
         let squashed = label.map(squash);
-        let name = squashed.as_deref().map(|l| strip_ordinal(l)).unwrap_or_default();
+        let name = squashed.as_deref().map(strip_ordinal).unwrap_or_default();
         RowShape {
             ordinal: seq_ordinal.or(label_ordinal),
             breakdown_head: name.starts_with("其中"),

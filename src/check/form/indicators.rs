@@ -75,20 +75,18 @@ fn required_kinds(form: &Form, sink: &mut Sink) {
     if form.indicators.is_empty() {
         return;
     }
-    let has = |test: &dyn Fn(&str, &str) -> bool| {
-        form.indicators.iter().any(|i| test(&squash(i.level1.as_deref().unwrap_or("")), &squash(i.level2.as_deref().unwrap_or(""))))
-    };
-    let required: [(&str, &str, &dyn Fn(&str, &str) -> bool); 3] = [
-        ("产出指标·数量指标", "output · quantity", &|l1: &str, l2: &str| l1.contains("产出") && l2.contains("数量")),
-        ("产出指标·时效指标", "output · timeliness", &|l1: &str, l2: &str| l1.contains("产出") && l2.contains("时效")),
-        ("满意度指标", "satisfaction", &|l1: &str, l2: &str| l1.contains("满意度") || l2.contains("满意度")),
-    ];
-    for (zh, en, test) in required {
-        if has(test) {
-            continue;
-        }
-        let project = project(form);
-        let message = sink.say(format!("{project}{}：缺少{zh}", form.kind.label(sink.lang)), format!("{project}{}: no {en} indicator", form.kind.label(sink.lang)));
+    let levels: Vec<(String, String)> = form
+        .indicators
+        .iter()
+        .map(|i| (squash(i.level1.as_deref().unwrap_or("")).into_owned(), squash(i.level2.as_deref().unwrap_or("")).into_owned()))
+        .collect();
+    let has = |level1: &str, level2: &str| levels.iter().any(|(l1, l2)| l1.contains(level1) && l2.contains(level2));
+    let satisfaction = levels.iter().any(|(l1, l2)| l1.contains("满意度") || l2.contains("满意度"));
+    let present = [has("产出", "数量"), has("产出", "时效"), satisfaction];
+    let required = [("产出指标·数量指标", "output · quantity"), ("产出指标·时效指标", "output · timeliness"), ("满意度指标", "satisfaction")];
+    for ((zh, en), _) in required.iter().zip(present).filter(|(_, present)| !present) {
+        let (project, kind) = (project(form), form.kind.label(sink.lang));
+        let message = sink.say(format!("{project}{kind}：缺少{zh}"), format!("{project}{kind}: no {en} indicator"));
         sink.at_form("I004", form, Some(form.title_cell)).expected(zh.to_string()).emit(message);
     }
 }
