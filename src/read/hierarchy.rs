@@ -280,6 +280,59 @@ mod tests {
         assert!(Ordinal::ChineseComma < Ordinal::ChineseParen && Ordinal::ChineseParen < Ordinal::ArabicDot);
     }
 
+    use crate::read::grid::{Grid, Value};
+
+    fn read(rows: &[&[&str]]) -> crate::report::Checked {
+        let cell = |t: &&str| if t.is_empty() { Value::Empty } else { Value::Text(t.to_string()) };
+        let rows = rows.iter().map(|r| r.iter().map(cell).collect()).collect();
+        let grids = [Grid::from_values("附件1", rows)];
+        crate::report::check_grids(std::path::Path::new("t.xlsx"), &grids, &crate::settings::Settings::default())
+    }
+
+    fn kinds(checked: &crate::report::Checked) -> Vec<RowKind> {
+        checked.workbook.tables[0].rows.iter().map(|r| r.kind).collect()
+    }
+
+    fn errors(checked: &crate::report::Checked) -> Vec<(&str, String)> {
+        let errors = checked.findings.iter().filter(|f| f.severity == crate::check::catalog::Severity::Error);
+        errors.map(|f| (f.rule, f.cell.map(|c| c.to_string()).unwrap_or_default())).collect()
+    }
+
+    const HEADER: &[&str] = &["序号", "项目名称", "年初预算数", "调整后预算数", "实际支出数"];
+
+    /// Numbering decides: 一、 over projects numbered 1, 2 is a level row even when its figures are wrong,
+    /// and that is the unit's error (A003), not one more project (which would make 合计 wrong instead).
+    #[test]
+    fn a_numbered_level_row_that_does_not_add_up_is_still_a_level_row() {
+        let checked = read(&[HEADER, &["一", "综合办公室", "110.00", "100.00", "90.00"], &["1", "甲", "60.00", "60.00", "50.00"], &["2", "乙", "40.00", "40.00", "40.00"], &["合计", "", "100.00", "100.00", "90.00"]]);
+        assert_eq!(kinds(&checked), vec![RowKind::Level, RowKind::Project, RowKind::Project, RowKind::Total]);
+        assert_eq!(errors(&checked), vec![("A003", "C2".to_string())]);
+    }
+
+    /// Arithmetic decides an unnumbered row: a department's name carrying the sum below it is a level
+    /// row; the same row with figures that are no such sum is a project.
+    #[test]
+    fn an_unnumbered_department_row_is_a_level_row_only_when_it_adds_up() {
+        let adds_up = read(&[HEADER, &["", "综合办公室", "100.00", "100.00", "90.00"], &["1", "甲", "60.00", "60.00", "50.00"], &["2", "乙", "40.00", "40.00", "40.00"], &["合计", "", "100.00", "100.00", "90.00"]]);
+        assert_eq!(kinds(&adds_up), vec![RowKind::Level, RowKind::Project, RowKind::Project, RowKind::Total]);
+        assert!(errors(&adds_up).is_empty(), "{:?}", errors(&adds_up));
+        let does_not = read(&[HEADER, &["", "综合办公室", "10.00", "10.00", "9.00"], &["1", "甲", "60.00", "60.00", "50.00"], &["2", "乙", "40.00", "40.00", "40.00"], &["合计", "", "110.00", "110.00", "99.00"]]);
+        assert_eq!(kinds(&does_not), vec![RowKind::Project, RowKind::Project, RowKind::Project, RowKind::Total]);
+        assert!(errors(&does_not).is_empty(), "{:?}", errors(&does_not));
+    }
+
+    /// A column the header does not name but that holds amounts is summed like the others; a code column is not.
+    #[test]
+    fn unplaced_amount_columns_are_summed_and_code_columns_are_not() {
+        let header: &[&str] = &["序号", "项目名称", "年初预算数", "调整后预算数", "实际支出数", "政府采购金额", "项目编码"];
+        let checked = read(&[header, &["1", "甲", "60.00", "60.00", "50.00", "20.00", "110102001"], &["2", "乙", "40.00", "40.00", "40.00", "5.00", "110102002"], &["合计", "", "100.00", "100.00", "90.00", "35.00", ""]]);
+        let table = &checked.workbook.tables[0];
+        let names: Vec<&str> = table.columns.extra_amounts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["unplaced_政府采购金额"]);
+        assert_eq!(table.extras.iter().map(|e| e.header.as_str()).collect::<Vec<_>>(), vec!["项目编码"]);
+        assert_eq!(errors(&checked), vec![("A002", "F4".to_string())]);
+    }
+
     #[test]
     fn shapes_tell_breakdowns_and_group_names() {
         let head = RowShape::of(None, Some("其中：市级资金"), false);

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use rust_decimal::Decimal;
 
-use crate::model::{CellRef, Field, Figure, ListRow, ListTable, MoneyUnit, RowKind};
+use crate::model::{AmountColumn, CellRef, Field, Figure, ListRow, ListTable, MoneyUnit, RowKind};
 use crate::read::grid::{Grid, GridCell, Value};
 use crate::read::header::{headers_at, unit_named, Header};
 use crate::read::hierarchy::{settle_structure, strip_ordinal, RowShape};
@@ -57,7 +57,7 @@ fn read_table(grid: &Grid, header: Header, floor: u32, index: usize, inherited_u
     let unit = above.find(|cols| stated_unit_name(grid, above.rows.clone(), cols)).or(inherited_unit).unwrap_or_default();
     let title = above.find(|cols| title_above(grid, above.rows.clone(), cols));
     let body = read_body(grid, &header, source_unit);
-    let table = ListTable {
+    let mut table = ListTable {
         sheet: grid.name.clone(),
         index,
         title,
@@ -68,7 +68,53 @@ fn read_table(grid: &Grid, header: Header, floor: u32, index: usize, inherited_u
         unit,
         rows: body.rows,
     };
+    place_numeric_extras(grid, &mut table);
     ReadTable { table, end: body.end }
+}
+
+/// A column the header does not name, holding numbers on every project row that fills it, is an
+/// amount all the same (FORMATS.md §1.2): summed and checked like the others, and named
+/// `unplaced_<header>` in the frames so that nobody mistakes it for a known one.
+fn place_numeric_extras(grid: &Grid, table: &mut ListTable) {
+    let mut at = 0;
+    while at < table.extras.len() {
+        let col = table.extras[at].col;
+        if names_no_amount(&table.extras[at].header) || !holds_amounts(grid, table, col) {
+            at += 1;
+            continue;
+        }
+        let extra = table.extras.remove(at);
+        let cells: Vec<CellRef> = table.rows.iter().map(|r| CellRef::new(r.row, col)).collect();
+        for (row, field) in table.rows.iter_mut().zip(amount_column(grid, &cells, table.source_unit)) {
+            row.extras.remove(at);
+            row.extra_amounts.push(field);
+        }
+        let name = format!("unplaced_{}", extra.header);
+        table.columns.extra_amounts.push(AmountColumn { name, header: extra.header, col, derived: None });
+    }
+}
+
+/// Headers of columns whose numbers are codes, dates or counts of something else, never money.
+fn names_no_amount(header: &str) -> bool {
+    ["编码", "代码", "编号", "号码", "电话", "日期", "时间", "年度", "年份", "序", "分值", "得分", "人数", "次数"].iter().any(|w| header.contains(w))
+}
+
+/// Numbers (or numbers typed as text) in every filled project cell of the column, at least two of them.
+fn holds_amounts(grid: &Grid, table: &ListTable, col: u32) -> bool {
+    let mut numbers = 0;
+    for row in table.projects() {
+        match &grid.cell(row.row, col).value {
+            Value::Empty => {}
+            Value::Number(_) => numbers += 1,
+            Value::Text(text) => match parse_figure_text(text) {
+                TextFigure::Number { percent: false, .. } => numbers += 1,
+                TextFigure::Blank | TextFigure::Dash => {}
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+    numbers >= 2
 }
 
 /// The lines above a table: its own columns first (side-by-side tables have a title each), then
