@@ -3,7 +3,7 @@
 //! I007). Documents are matched within a unit, by normalised project name; everything is indexed
 //! once, so the work grows with the documents, not with their pairs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::check::{shown, Place, Sink};
 use crate::model::interval::Interval;
@@ -68,12 +68,12 @@ impl<'a> ListIndex<'a> {
 /// X001 / X002: an 附件1 list and the 附件2 forms of its unit.
 fn lists_with_forms(lists: &[(&Workbook, &ListTable)], forms: &[(&Workbook, &Form)], settings: &Settings, out: &mut Vec<Finding>) {
     let index = ListIndex::new(lists);
-    let mut covered: HashMap<(String, String), ()> = HashMap::new();
+    let mut covered: HashSet<(String, String)> = HashSet::new();
     for (workbook, form) in forms.iter().filter(|(_, f)| f.kind == FormKind::Tracking) {
         let Some(unit) = index.unit_of(form) else { continue };
         let Some(name) = form.project_name() else { continue };
         let key = (unit.to_string(), name_key(name));
-        covered.insert(key.clone(), ());
+        covered.insert(key.clone());
         let mut sink = sink_for(workbook, settings);
         match index.rows.get(&key) {
             Some((_, table, row)) => amounts_agree(form, table, row, &mut sink),
@@ -81,9 +81,9 @@ fn lists_with_forms(lists: &[(&Workbook, &ListTable)], forms: &[(&Workbook, &For
         }
         out.extend(sink.into_findings());
     }
-    let units_with_forms: Vec<&String> = covered.keys().map(|(unit, _)| unit).collect();
+    let units_with_forms: HashSet<&String> = covered.iter().map(|(unit, _)| unit).collect();
     let mut missing: Vec<&(&Workbook, &ListTable, &ListRow)> =
-        index.rows.iter().filter(|(key, _)| units_with_forms.contains(&&key.0) && !covered.contains_key(*key)).map(|(_, v)| v).collect();
+        index.rows.iter().filter(|(key, _)| units_with_forms.contains(&key.0) && !covered.contains(*key)).map(|(_, v)| v).collect();
     missing.sort_by_key(|(wb, table, row)| (wb.path.clone(), table.index, row.row));
     for (workbook, table, row) in missing {
         let mut sink = sink_for(workbook, settings);
