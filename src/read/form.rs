@@ -12,9 +12,14 @@ use crate::read::unit::sheet_names_unit;
 
 /// The kind a title names: `…绩效跟踪分析表`, `…执行监控表`, `…自评表`, `…绩效目标申报表` / `…绩效目标表`.
 pub fn kind_titled(text: &str) -> Option<FormKind> {
-    let title = squash(text);
-    if title.chars().count() > 40 {
+    let squashed = squash(text);
+    if squashed.chars().count() > 40 {
         return None;
+    }
+    // `…自评表（2019年度）`, `…分析表(样表)`: what follows the name in brackets is no part of it.
+    let mut title: &str = &squashed;
+    while let Some(open) = title.strip_suffix(')').and_then(|t| t.rfind('(')) {
+        title = &title[..open];
     }
     let kinds = [
         ("跟踪分析表", FormKind::Tracking),
@@ -534,6 +539,8 @@ mod tests {
         assert_eq!(kind_titled("项目支出绩效目标执行监控表"), Some(FormKind::Monitoring));
         assert_eq!(kind_titled("项目支出绩效自评表"), Some(FormKind::SelfEvaluation));
         assert_eq!(kind_titled("项目支出绩效目标申报表"), Some(FormKind::Declaration));
+        assert_eq!(kind_titled("项目支出绩效自评表（2019年度）"), Some(FormKind::SelfEvaluation));
+        assert_eq!(kind_titled("附件2：西城区区级项目支出绩效跟踪分析表(样表)"), Some(FormKind::Tracking));
         assert_eq!(kind_titled("西城区区级项目支出绩效跟踪清单"), None);
         assert_eq!(kind_titled("表1  重点跟踪项目全年预算情况表"), None);
     }
