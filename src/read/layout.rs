@@ -2,9 +2,8 @@
 //! column widths, row heights, merged ranges and formula texts.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufReader, Read, Seek};
-use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader as XmlReader;
@@ -24,22 +23,44 @@ pub struct SheetLayout {
     pub formulas: HashMap<(u32, u32), String>,
 }
 
-/// The layout of each named sheet, in the order given; an unreadable part gives an empty layout.
-pub fn read_xlsx_layouts(path: &Path, names: &[String]) -> Result<Vec<SheetLayout>, String> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let mut zip = ZipArchive::new(BufReader::new(file)).map_err(|e| e.to_string())?;
-    let parts = sheet_parts(&mut zip)?;
-    names
+/// The layout of each named sheet, in the order given: a sheet the workbook does not list gets an
+/// empty layout, one whose part cannot be parsed its error (the other sheets are not affected).
+///
+/// # Errors
+/// The package itself (zip directory, workbook part, relationships) cannot be read.
+/// Stops early (the remaining sheets get an error) once `stop` is set.
+pub fn read_xlsx_layouts<R: Read + Seek>(
+    reader: R,
+    names: &[String],
+    stop: &AtomicBool,
+) -> Result<Vec<Result<SheetLayout, String>>, String> {
+    let mut zip = ZipArchive::new(reader).map_err(|e| e.to_string())?;
+    let parts: HashMap<String, String> = workbook_sheets(&mut zip)?.into_iter().map(|s| (s.name, s.part)).collect();
+    Ok(names
         .iter()
         .map(|name| match parts.get(name) {
-            Some(part) => read_sheet(&mut zip, part),
+            Some(part) => read_sheet(&mut zip, part, stop),
             None => Ok(SheetLayout::default()),
         })
-        .collect()
+        .collect())
 }
 
-/// Sheet name → zip path of its XML, through workbook.xml and its relationships.
-fn sheet_parts<R: Read + Seek>(zip: &mut ZipArchive<R>) -> Result<HashMap<String, String>, String> {
+/// A sheet as the workbook part lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetEntry {
+    pub name: String,
+    /// The last segment of its relationship type, lower-cased: `worksheet`, `chartsheet`,
+    /// `dialogsheet`, `xlmacrosheet`, `xlintlmacrosheet`.
+    pub kind: String,
+    /// The zip path of its part.
+    pub part: String,
+}
+
+/// The sheets of an .xlsx in workbook order, through workbook.xml and its relationships.
+///
+/// # Errors
+/// The workbook part or its relationships cannot be read.
+pub fn workbook_sheets<R: Read + Seek>(zip: &mut ZipArchive<R>) -> Result<Vec<SheetEntry>, String> {
     let mut ids = Vec::new();
     for_each_start(zip, "xl/workbook.xml", |e| {
         if e.local_name().as_ref() == "sheet" {
@@ -53,13 +74,23 @@ fn sheet_parts<R: Read + Seek>(zip: &mut ZipArchive<R>) -> Result<HashMap<String
         if let (Some(id), Some(target)) = (attr(e, "Id"), attr(e, "Target")) {
             let target = target.trim_start_matches('/');
             let full = if target.starts_with("xl/") { target.to_string() } else { format!("xl/{target}") };
-            targets.insert(id, full);
+            let kind = attr(e, "Type").unwrap_or_default().rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+            targets.insert(id, (kind, full));
         }
     })?;
-    Ok(ids.into_iter().filter_map(|(name, id)| targets.get(&id).map(|t| (name, t.clone()))).collect())
+    Ok(ids
+        .into_iter()
+        .filter_map(|(name, id)| {
+            targets.get(&id).map(|(kind, part)| SheetEntry { name, kind: kind.clone(), part: part.clone() })
+        })
+        .collect())
 }
 
-fn for_each_start<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str, mut visit: impl FnMut(&BytesStart<'_>)) -> Result<(), String> {
+fn for_each_start<R: Read + Seek>(
+    zip: &mut ZipArchive<R>,
+    part: &str,
+    mut visit: impl FnMut(&BytesStart<'_>),
+) -> Result<(), String> {
     let file = zip.by_name(part).map_err(|e| format!("{part}: {e}"))?;
     let mut xml = XmlReader::from_reader(BufReader::new(file));
     let mut buf = Vec::new();
@@ -74,7 +105,7 @@ fn for_each_start<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str, mut visit
     }
 }
 
-fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str) -> Result<SheetLayout, String> {
+fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str, stop: &AtomicBool) -> Result<SheetLayout, String> {
     let file = zip.by_name(part).map_err(|e| format!("{part}: {e}"))?;
     let mut xml = XmlReader::from_reader(BufReader::new(file));
     let mut layout = SheetLayout::default();
@@ -83,7 +114,12 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str) -> Result<She
     // most cells have none, and this runs once per cell.
     let mut cell = String::with_capacity(8);
     let mut formula: Option<String> = None;
+    let mut events = 0u32;
     loop {
+        events = events.wrapping_add(1);
+        if events.is_multiple_of(4096) && stop.load(Ordering::Relaxed) {
+            return Err(format!("{part}: stopped"));
+        }
         match xml.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => {
                 formula = visit(&e, &mut layout, &mut cell).then(String::new);
@@ -120,15 +156,17 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str) -> Result<She
 fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut String) -> bool {
     match e.local_name().as_ref() {
         "col" => {
-            let (min, max, width) = (number(e, "min"), number(e, "max"), attr(e, "width").and_then(|w| w.parse().ok()));
-            if let (Some(min), Some(max), Some(width)) = (min, max, width) {
-                layout.column_widths.push((min.saturating_sub(1), max.saturating_sub(1).min(16_383), width));
+            let width = attr(e, "width").and_then(|w| w.parse::<f64>().ok()).filter(|w| w.is_finite());
+            let (min, max) = (number(e, "min"), number(e, "max"));
+            if let (Some(min @ 1..=EXCEL_COLUMNS), Some(max), Some(width)) = (min, max, width) {
+                layout.column_widths.push((min - 1, max.saturating_sub(1).clamp(min - 1, EXCEL_COLUMNS - 1), width));
             }
         }
         "row" => {
             let custom = attr(e, "customHeight").is_some_and(|v| v == "1" || v == "true");
-            if let (true, Some(row), Some(height)) = (custom, number(e, "r"), attr(e, "ht").and_then(|h| h.parse().ok())) {
-                layout.row_heights.push((row.saturating_sub(1), height));
+            let height = attr(e, "ht").and_then(|h| h.parse::<f64>().ok()).filter(|h| h.is_finite());
+            if let (true, Some(row @ 1..=EXCEL_ROWS), Some(height)) = (custom, number(e, "r"), height) {
+                layout.row_heights.push((row - 1, height));
             }
         }
         "c" => {
@@ -170,28 +208,40 @@ fn entity_text(reference: &quick_xml::events::BytesRef<'_>) -> String {
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
-    e.attributes().flatten().find(|a| a.key.as_ref() == name).and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name)
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
 }
 
 fn attr_ending(e: &BytesStart<'_>, suffix: &str) -> Option<String> {
-    e.attributes().flatten().find(|a| a.key.as_ref().ends_with(suffix)).and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref().ends_with(suffix))
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
 }
 
 fn number(e: &BytesStart<'_>, name: &str) -> Option<u32> {
     attr(e, name)?.parse().ok()
 }
 
-/// `D5` → (4, 3); `$D$5` too.
+/// Excel's last row and column, 1-based.
+const EXCEL_ROWS: u32 = 1_048_576;
+const EXCEL_COLUMNS: u32 = 16_384;
+
+/// `D5` → (4, 3); `$D$5` too; `None` past Excel's 1,048,576 rows and 16,384 columns.
 pub fn parse_a1(text: &str) -> Option<(u32, u32)> {
     let text = text.replace('$', "");
     let split = text.find(|c: char| c.is_ascii_digit())?;
     let (letters, digits) = text.split_at(split);
-    if letters.is_empty() {
+    if letters.is_empty() || letters.len() > 3 {
         return None;
     }
-    let col = letters.bytes().try_fold(0u32, |acc, b| b.is_ascii_uppercase().then(|| acc * 26 + u32::from(b - b'A' + 1)))?;
+    let col =
+        letters.bytes().try_fold(0u32, |acc, b| b.is_ascii_uppercase().then(|| acc * 26 + u32::from(b - b'A' + 1)))?;
     let row: u32 = digits.parse().ok()?;
-    (row > 0).then(|| (row - 1, col - 1))
+    (1..=EXCEL_ROWS).contains(&row).then_some(())?;
+    (col <= EXCEL_COLUMNS).then(|| (row - 1, col - 1))
 }
 
 #[cfg(test)]
@@ -204,5 +254,10 @@ mod tests {
         assert_eq!(parse_a1("$AA$10"), Some((9, 26)));
         assert_eq!(parse_a1("10"), None);
         assert_eq!(parse_a1("A0"), None);
+        assert_eq!(parse_a1("XFD1048576"), Some((1_048_575, 16_383)));
+        assert_eq!(parse_a1("XFE1"), None);
+        assert_eq!(parse_a1("A1048577"), None);
+        assert_eq!(parse_a1("ZZZZZZZZZZZZ1"), None);
+        assert_eq!(parse_a1("A99999999999999999999"), None);
     }
 }

@@ -2,12 +2,15 @@
 //! (Chinese first, English too) instead of a reader library's; and readers for the two "fake .xls"
 //! formats web systems export: HTML tables and XML Spreadsheet 2003.
 //!
+//! Text that is not UTF-8 is decoded by its declared charset (GBK/GB2312/GB18030 above all, as
+//! Chinese web systems write) through `encoding_rs`.
+//!
 //! Everything here takes bytes sent by strangers: it never panics, and the readers refuse input
 //! larger than [`MAX_CELLS`] cells, [`MAX_COLUMNS`] columns or [`MAX_CELL_CHARS`] characters a cell.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 use std::path::Path;
 
 use quick_xml::events::{BytesRef, BytesStart, Event};
@@ -335,6 +338,12 @@ fn sniff_zip(bytes: &[u8]) -> FileKind {
     let Ok(mut zip) = ZipArchive::new(Cursor::new(bytes)) else {
         return FileKind::Truncated;
     };
+    sniff_zip_archive(&mut zip)
+}
+
+/// What an opened zip holds, from its member names (and at most 256 KB of two small members):
+/// for callers that open the archive themselves, reading only its central directory.
+pub fn sniff_zip_archive<R: Read + Seek>(zip: &mut ZipArchive<R>) -> FileKind {
     let names: HashSet<Vec<u8>> = zip.file_names_raw().take(200_000).map(<[u8]>::to_vec).collect();
     let has = |name: &str| names.contains(name.as_bytes());
     if has("xl/workbook.bin") {
@@ -342,8 +351,7 @@ fn sniff_zip(bytes: &[u8]) -> FileKind {
     }
     if has("xl/workbook.xml") || names.iter().any(|n| n.starts_with(b"xl/worksheets/")) {
         let macros = has("xl/vbaProject.bin")
-            || read_part(&mut zip, "[Content_Types].xml", 256 * 1024)
-                .is_some_and(|t| find(&t, b"macroEnabled").is_some());
+            || read_part(zip, "[Content_Types].xml", 256 * 1024).is_some_and(|t| find(&t, b"macroEnabled").is_some());
         return if macros { FileKind::Xlsm } else { FileKind::Xlsx };
     }
     if has("word/document.xml") {
@@ -353,7 +361,7 @@ fn sniff_zip(bytes: &[u8]) -> FileKind {
         return FileKind::Pptx;
     }
     if has("mimetype") {
-        if let Some(mime) = read_part(&mut zip, "mimetype", 256) {
+        if let Some(mime) = read_part(zip, "mimetype", 256) {
             let mime = mime.trim_ascii();
             if mime.starts_with(b"application/vnd.oasis.opendocument.spreadsheet") {
                 return FileKind::Ods;
@@ -370,7 +378,7 @@ fn sniff_zip(bytes: &[u8]) -> FileKind {
 }
 
 /// The first `limit` bytes of a zip member, if it reads.
-fn read_part(zip: &mut ZipArchive<Cursor<&[u8]>>, name: &str, limit: u64) -> Option<Vec<u8>> {
+fn read_part<R: Read + Seek>(zip: &mut ZipArchive<R>, name: &str, limit: u64) -> Option<Vec<u8>> {
     let file = zip.by_name(name).ok()?;
     let mut out = Vec::new();
     file.take(limit).read_to_end(&mut out).ok()?;
@@ -559,6 +567,39 @@ impl<'a> Cfb<'a> {
         Ok(out)
     }
 
+    /// Where a stream lies in the file: the offset of each of its sectors (or 64-byte mini
+    /// sectors, for a small stream), in order, and their size. Every one is checked to be in the file.
+    fn stream_units(&self, entry: &DirEntry, root: &DirEntry) -> Result<(Vec<usize>, usize), Broken> {
+        let size = usize::try_from(entry.size).map_err(|_| Broken::Malformed)?;
+        if entry.size >= self.mini_cutoff {
+            let need = size.div_ceil(self.sector_size);
+            let sectors = self.chain(entry.start, need)?;
+            if sectors.len() < need {
+                return Err(Broken::Truncated);
+            }
+            let offsets = sectors.iter().map(|&id| (id as usize + 1) * self.sector_size).collect();
+            return Ok((offsets, self.sector_size));
+        }
+        let container = self.chain(root.start, usize::MAX)?;
+        let minifat = self.chain(self.first_minifat, usize::MAX)?;
+        let per = self.sector_size / 4;
+        let need = size.div_ceil(64);
+        let mut offsets = Vec::with_capacity(need);
+        let mut id = entry.start;
+        while id < MAX_REG_SECT && offsets.len() < need {
+            let offset = (id as usize).checked_mul(64).ok_or(Broken::Malformed)?;
+            let sector = *container.get(offset / self.sector_size).ok_or(Broken::Truncated)?;
+            self.sector(sector)?;
+            offsets.push((sector as usize + 1) * self.sector_size + offset % self.sector_size);
+            let fat_sector = self.sector(*minifat.get(id as usize / per).ok_or(Broken::Malformed)?)?;
+            id = u32_at(fat_sector, (id as usize % per) * 4).ok_or(Broken::Malformed)?;
+        }
+        if offsets.len() < need {
+            return Err(Broken::Truncated);
+        }
+        Ok((offsets, 64))
+    }
+
     /// Whether the stream's sectors all lie inside the file.
     fn stream_complete(&self, entry: &DirEntry) -> Result<(), Broken> {
         if entry.size < self.mini_cutoff {
@@ -635,6 +676,272 @@ fn has_filepass(stream: &[u8]) -> bool {
         }
     }
     false
+}
+
+// ---------------------------------------------------------------------------------------------
+// BIFF (.xls): what a workbook stream holds, surveyed before a reader parses all of it at once.
+
+/// One sheet of an .xls as its workbook stream states it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XlsSheet {
+    pub name: String,
+    /// BOUNDSHEET's type: 0 worksheet, 1 Excel 4 macro sheet, 2 chart sheet, 6 VBA module.
+    pub kind: u8,
+    /// Value cells (the records a reader turns into cells).
+    pub cells: u64,
+    /// The cells the value cells span, first to last row and column: what a reader that builds
+    /// a dense range allocates.
+    pub span: u64,
+    /// The same for the formula cells (readers keep a second range of formula texts).
+    pub formula_span: u64,
+    /// The area the DIMENSIONS record declares.
+    pub declared: u64,
+}
+
+/// What [`survey_xls`] found in an .xls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XlsSurvey {
+    pub sheets: Vec<XlsSheet>,
+    /// The workbook stream's size in bytes.
+    pub stream_bytes: u64,
+    /// DIMENSIONS records set to zero because they declared more than `max_declared` cells.
+    pub patched_dimensions: usize,
+    /// Whether the workbook is BIFF8 (Excel 97 and later, text in UTF-16) rather than older.
+    pub biff8: bool,
+}
+
+/// Why an .xls could not be surveyed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XlsSurveyError {
+    /// Not an OLE file holding a workbook stream.
+    NoWorkbook,
+    /// A sector or record lies past the end of the file.
+    Truncated,
+    /// The structure makes no sense (sheets overlapping one another, records cut short).
+    Malformed(String),
+    /// The workbook stream is larger than the caller allows (its size in bytes).
+    StreamTooLarge(u64),
+}
+
+/// Surveys an .xls before a reader parses it: its sheets, and for each the cells it holds and spans
+/// (so that a few kilobytes placing two cells at opposite corners, 16.7 million cells apart, are
+/// refused before a reader allocates them). A DIMENSIONS record declaring more than `max_declared`
+/// cells is set to zero in `bytes` (readers reserve room for what it declares; zero is "unknown"),
+/// which changes nothing a reader reads. The workbook stream is read only when it is at most
+/// `max_stream` bytes.
+///
+/// Sheets are walked from their BOUNDSHEET positions as readers do, so sheets that point into one
+/// another are counted as often as a reader would parse them (and refused when they overlap).
+///
+/// # Errors
+/// [`XlsSurveyError`].
+pub fn survey_xls(bytes: &mut [u8], max_declared: u64, max_stream: u64) -> Result<XlsSurvey, XlsSurveyError> {
+    let (stream, units, unit) = {
+        let cfb = Cfb::open(bytes).map_err(broken)?;
+        let entries = cfb.entries().map_err(broken)?;
+        let find_entry = |name: &str| entries.iter().find(|e| e.kind == 2 && e.name.eq_ignore_ascii_case(name));
+        let book = find_entry("Workbook").or_else(|| find_entry("Book")).ok_or(XlsSurveyError::NoWorkbook)?;
+        if book.size > max_stream {
+            return Err(XlsSurveyError::StreamTooLarge(book.size));
+        }
+        let root = entries.iter().find(|e| e.kind == 5).ok_or(XlsSurveyError::NoWorkbook)?;
+        let (units, unit) = cfb.stream_units(book, root).map_err(broken)?;
+        let size = usize::try_from(book.size).map_err(|_| XlsSurveyError::StreamTooLarge(book.size))?;
+        let mut stream = Vec::with_capacity(size);
+        for &at in &units {
+            stream.extend_from_slice(bytes.get(at..at + unit).ok_or(XlsSurveyError::Truncated)?);
+        }
+        if stream.len() < size {
+            return Err(XlsSurveyError::Truncated);
+        }
+        stream.truncate(size);
+        (stream, units, unit)
+    };
+    let mut survey = XlsSurvey { stream_bytes: stream.len() as u64, ..XlsSurvey::default() };
+    let mut patches = Vec::new();
+    // Globals: every BOUNDSHEET up to the first EOF.
+    let mut positions = Vec::new();
+    survey.biff8 = stream.starts_with(&[0x09, 0x08]) && u16_at(&stream, 4) == Some(0x0600);
+    for (at, kind, data) in BiffRecords::new(&stream) {
+        match kind {
+            0x0085 if data.len() >= 8 => {
+                let position = u32_at(data, 0).unwrap_or(0) as usize;
+                let name = biff_short_string(data.get(6..).unwrap_or(&[]));
+                positions.push(position);
+                survey.sheets.push(XlsSheet { name, kind: data[5], ..XlsSheet::default() });
+            }
+            0x000A => break,
+            _ => {}
+        }
+        let _ = at;
+    }
+    let mut walked = 0usize;
+    for (sheet, &position) in survey.sheets.iter_mut().zip(&positions) {
+        let part = stream.get(position..).ok_or(XlsSurveyError::Truncated)?;
+        let mut bounds = Bounds::default();
+        let mut formulas = Bounds::default();
+        let mut seen_bof = false;
+        let mut depth = 0usize;
+        let mut dimensions = None;
+        for (at, kind, data) in BiffRecords::new(part) {
+            walked = walked.saturating_add(4 + data.len());
+            if walked > stream.len().saturating_mul(2) + 4096 {
+                return Err(XlsSurveyError::Malformed("sheets overlap one another".into()));
+            }
+            if depth > 0 {
+                match kind {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let pos = |d: &[u8]| Some((u32::from(u16_at(d, 0)?), u32::from(u16_at(d, 2)?)));
+            match kind {
+                0x0809 if seen_bof => depth += 1,
+                0x0809 => seen_bof = true,
+                0x000A => break,
+                0x0200 => {
+                    let declared = biff_dimensions(data);
+                    sheet.declared = declared;
+                    dimensions = Some((position + at + 4, data.len(), declared));
+                }
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD => {
+                    if let Some((row, col)) = pos(data) {
+                        bounds.add(row, col, col);
+                        sheet.cells += 1;
+                    }
+                }
+                0x0006 => {
+                    if let Some((row, col)) = pos(data) {
+                        bounds.add(row, col, col);
+                        formulas.add(row, col, col);
+                        sheet.cells += 1;
+                    }
+                }
+                0x00BD if data.len() >= 6 => {
+                    if let (Some((row, first)), Some(last)) = (pos(data), u16_at(data, data.len() - 2)) {
+                        let last = u32::from(last).max(first);
+                        bounds.add(row, first, last);
+                        sheet.cells += u64::from(last - first + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        sheet.span = bounds.area();
+        sheet.formula_span = formulas.area();
+        if let Some((at, len, declared)) = dimensions {
+            if declared > max_declared {
+                patches.push((at, len));
+            }
+        }
+    }
+    for (at, len) in patches {
+        for i in at..at + len {
+            if let Some(&sector) = units.get(i / unit) {
+                if let Some(byte) = bytes.get_mut(sector + i % unit) {
+                    *byte = 0;
+                }
+            }
+        }
+        survey.patched_dimensions += 1;
+    }
+    Ok(survey)
+}
+
+fn broken(b: Broken) -> XlsSurveyError {
+    match b {
+        Broken::Truncated => XlsSurveyError::Truncated,
+        Broken::Malformed => XlsSurveyError::Malformed("the compound file's structure is damaged".into()),
+    }
+}
+
+/// The smallest rectangle holding some cells.
+#[derive(Default)]
+struct Bounds {
+    rows: Option<(u32, u32)>,
+    cols: Option<(u32, u32)>,
+}
+
+impl Bounds {
+    fn add(&mut self, row: u32, first_col: u32, last_col: u32) {
+        self.rows = Some(self.rows.map_or((row, row), |(a, b)| (a.min(row), b.max(row))));
+        self.cols = Some(self.cols.map_or((first_col, last_col), |(a, b)| (a.min(first_col), b.max(last_col))));
+    }
+
+    fn area(&self) -> u64 {
+        match (self.rows, self.cols) {
+            (Some((r0, r1)), Some((c0, c1))) => u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1),
+            _ => 0,
+        }
+    }
+}
+
+/// The area a DIMENSIONS record declares, read as readers do (BIFF8's 14 bytes, older ones' 10).
+fn biff_dimensions(d: &[u8]) -> u64 {
+    let (first_row, last_row, first_col, last_col) = match d.len() {
+        10 => (
+            u64::from(u16_at(d, 0).unwrap_or(0)),
+            u64::from(u16_at(d, 2).unwrap_or(0)),
+            u64::from(u16_at(d, 4).unwrap_or(0)),
+            u64::from(u16_at(d, 6).unwrap_or(0)),
+        ),
+        14 | 16 => (
+            u64::from(u32_at(d, 0).unwrap_or(0)),
+            u64::from(u32_at(d, 4).unwrap_or(0)),
+            u64::from(u16_at(d, 8).unwrap_or(0)),
+            u64::from(u16_at(d, 10).unwrap_or(0)),
+        ),
+        _ => return 0,
+    };
+    let first_col = if first_col > 0xFF || last_col < first_col { 0 } else { first_col };
+    if last_row >= 1 && last_col >= 1 {
+        last_row.saturating_sub(first_row).max(1).saturating_mul(last_col.saturating_sub(first_col).max(1))
+    } else {
+        1
+    }
+}
+
+/// A BIFF8 short string: length, flags (bit 0: two bytes a character), characters.
+fn biff_short_string(d: &[u8]) -> String {
+    let (Some(&len), Some(&flags)) = (d.first(), d.get(1)) else {
+        return String::new();
+    };
+    let rest = d.get(2..).unwrap_or(&[]);
+    let name = if flags & 1 == 1 {
+        let units: Vec<u16> =
+            rest.chunks_exact(2).take(usize::from(len)).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        rest.iter().take(usize::from(len)).map(|&b| char::from(b)).collect()
+    };
+    name.replace('\0', "")
+}
+
+/// A workbook stream's records: (offset, type, data); stops at the first one cut short.
+struct BiffRecords<'a> {
+    stream: &'a [u8],
+    at: usize,
+}
+
+impl<'a> BiffRecords<'a> {
+    fn new(stream: &'a [u8]) -> BiffRecords<'a> {
+        BiffRecords { stream, at: 0 }
+    }
+}
+
+impl<'a> Iterator for BiffRecords<'a> {
+    type Item = (usize, u16, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let kind = u16_at(self.stream, self.at)?;
+        let len = usize::from(u16_at(self.stream, self.at + 2)?);
+        let data = self.stream.get(self.at + 4..self.at + 4 + len)?;
+        let at = self.at;
+        self.at += 4 + len;
+        Some((at, kind, data))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -925,7 +1232,8 @@ impl SheetBuilder {
 /// without a name).
 ///
 /// # Errors
-/// A page that is not UTF-8 (or UTF-16 with a BOM, or Latin-1 as declared) — GBK pages among them —,
+/// A page in an encoding neither declared (any charset label a browser knows) nor recognisable
+/// (UTF-8, UTF-16 with a BOM, GBK/GB18030 by its bytes),
 /// holds no table, or exceeds the limits.
 pub fn read_html_tables(bytes: &[u8], name: &str) -> Result<Vec<Grid>, String> {
     let text = decode_html(bytes)?;
@@ -968,22 +1276,33 @@ fn decode_html(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(Cow::Borrowed(text));
     }
-    let charset = declared_charset(bytes.get(..4096).unwrap_or(bytes));
-    match charset.as_deref() {
-        Some("iso-8859-1" | "latin1" | "windows-1252" | "us-ascii") => {
-            Ok(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()))
-        }
-        Some(c) if !c.starts_with("gb") && !matches!(c, "x-gbk" | "cp936" | "euc-cn" | "hz-gb-2312") => Err(error(
-            &format!("网页的编码 {c} 暂不支持：请用 Excel 打开后另存为 .xlsx 再检查"),
-            &format!("the web page's encoding {c} is not supported: open it in Excel and save it as .xlsx, then check it again"),
-        )),
-        // TODO: GBK/GB2312/GB18030 needs encoding_rs (already in Cargo.lock through calamine) as a
-        // direct dependency; until then such pages are refused with advice.
-        _ => Err(error(
-            "网页是 GBK/GB2312 编码（不是 UTF-8），暂不能直接读取：请用 Excel 打开后另存为 .xlsx 再检查",
-            "the web page is encoded in GBK/GB2312 (not UTF-8) and cannot be read directly yet: open it in Excel and save it as .xlsx, then check it again",
-        )),
-    }
+    decode_declared(bytes).ok_or_else(|| match declared_charset(bytes.get(..4096).unwrap_or(bytes)) {
+        Some(c) => error(
+            &format!("网页的编码 {c} 无法识别：请用 Excel 打开后另存为 .xlsx 再检查"),
+            &format!("the web page's encoding {c} is not known: open it in Excel and save it as .xlsx, then check it again"),
+        ),
+        None => error(
+            "网页的编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）：请用 Excel 打开后另存为 .xlsx 再检查",
+            "the web page's encoding is not recognised (neither UTF-8 nor GBK/GB18030): open it in Excel and save it as .xlsx, then check it again",
+        ),
+    })
+}
+
+/// Text that is not UTF-8, decoded by the charset it declares (`<meta charset>`, an XML
+/// declaration's `encoding`), any label a browser knows; undeclared, as GB18030 (a superset of GBK
+/// and GB2312, what Chinese web systems write) when its bytes are shaped like it.
+fn decode_declared(bytes: &[u8]) -> Option<Cow<'_, str>> {
+    let encoding = match declared_charset(bytes.get(..4096).unwrap_or(bytes)) {
+        Some(label) => encoding_rs::Encoding::for_label(label.as_bytes())?,
+        None if gb18030_shaped(bytes) => encoding_rs::GB18030,
+        None => return None,
+    };
+    // A page declaring UTF-8 that is not: GB18030 when it is shaped so, else lossy UTF-8.
+    let encoding = match encoding == encoding_rs::UTF_8 && gb18030_shaped(bytes) {
+        true => encoding_rs::GB18030,
+        false => encoding,
+    };
+    Some(encoding.decode_without_bom_handling(bytes).0)
 }
 
 /// `charset=…` of a `<meta>` tag or `encoding="…"` of an XML declaration, lower-cased.
@@ -1394,7 +1713,8 @@ fn entity_char(entity: &str) -> Option<char> {
 /// become merges.
 ///
 /// # Errors
-/// Malformed XML, an encoding other than UTF-8/UTF-16, no worksheet, or input past the limits.
+/// Malformed XML, an encoding neither declared nor UTF-8/UTF-16/GB18030, no worksheet, or input
+/// past the limits.
 pub fn read_spreadsheet_ml(bytes: &[u8]) -> Result<Vec<Grid>, String> {
     let text: Cow<'_, str> = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Cow::Borrowed(std::str::from_utf8(rest).map_err(|_| not_utf8())?)
@@ -1403,7 +1723,10 @@ pub fn read_spreadsheet_ml(bytes: &[u8]) -> Result<Vec<Grid>, String> {
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         Cow::Owned(utf16(rest, true))
     } else {
-        Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| not_utf8())?)
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => decode_declared(bytes).ok_or_else(not_utf8)?,
+        }
     };
     // A UTF-16 file's declaration still says UTF-16; the text is UTF-8 now.
     let mut xml = XmlReader::from_str(&text);
@@ -1436,8 +1759,8 @@ pub fn read_spreadsheet_ml(bytes: &[u8]) -> Result<Vec<Grid>, String> {
 
 fn not_utf8() -> String {
     error(
-        "XML 表格不是 UTF-8 编码，暂不能直接读取：请用 Excel 打开后另存为 .xlsx 再检查",
-        "the XML Spreadsheet is not UTF-8 encoded and cannot be read directly yet: open it in Excel and save it as .xlsx, then check it again",
+        "XML 表格的编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）：请用 Excel 打开后另存为 .xlsx 再检查",
+        "the XML Spreadsheet's encoding is not recognised (neither UTF-8 nor GBK/GB18030): open it in Excel and save it as .xlsx, then check it again",
     )
 }
 
@@ -2022,9 +2345,22 @@ mod tests {
         utf16.extend("<table><tr><td>金额</td></tr></table>".encode_utf16().flat_map(u16::to_le_bytes));
         assert_eq!(text(&read_html_tables(&utf16, "a").unwrap()[0], 0, 0), t("金额"));
         let gbk = b"<meta http-equiv=Content-Type content=\"text/html; charset=gb2312\"><table><tr><td>\xd6\xd0</td></tr></table>";
-        let err = read_html_tables(gbk, "a").unwrap_err();
-        assert!(err.contains("GBK") && err.contains("另存为 .xlsx"), "{err}");
-        assert!(read_html_tables(b"<table><tr><td>\xd6\xd0</td></tr></table>", "a").unwrap_err().contains("GBK"));
+        assert_eq!(text(&read_html_tables(gbk, "a").unwrap()[0], 0, 0), t("中"));
+        // Undeclared, but shaped like GB18030.
+        assert_eq!(
+            text(&read_html_tables(b"<table><tr><td>\xd6\xd0\xce\xc4</td></tr></table>", "a").unwrap()[0], 0, 0),
+            t("中文")
+        );
+        // Declared UTF-8 but written in GBK, as some systems do.
+        let lying = b"<meta charset=utf-8><table><tr><td>\xbd\xf0\xb6\xee</td></tr></table>";
+        assert_eq!(text(&read_html_tables(lying, "a").unwrap()[0], 0, 0), t("金额"));
+        let unknown = read_html_tables(b"<meta charset=x-martian><table><tr><td>\xff\xfe\x00</td></tr></table>", "a")
+            .unwrap_err();
+        assert!(unknown.contains("x-martian") && unknown.contains("另存为 .xlsx"), "{unknown}");
+        let binary = read_html_tables(b"<table><tr><td>\xff\x00\xff</td></tr></table>", "a").unwrap_err();
+        assert!(binary.contains("GBK"), "{binary}");
+        let big5 = b"<meta charset=big5><table><tr><td>\xaa\xf7\xc3\x42</td></tr></table>";
+        assert_eq!(text(&read_html_tables(big5, "a").unwrap()[0], 0, 0), t("金額"));
         let latin = b"<meta charset=iso-8859-1><table><tr><td>caf\xe9</td></tr></table>";
         assert_eq!(text(&read_html_tables(latin, "a").unwrap()[0], 0, 0), t("café"));
         // Declared GBK but plain ASCII: fine.
@@ -2093,9 +2429,12 @@ mod tests {
         };
         assert!(read_spreadsheet_ml(b"<Workbook><Worksheet><Table><Row></Cell>").is_err());
         assert!(read_spreadsheet_ml(b"<root/>").unwrap_err().contains("Worksheet"));
-        assert!(read_spreadsheet_ml(b"<?xml version=\"1.0\" encoding=\"gb2312\"?><Workbook>\xd6\xd0</Workbook>")
+        assert!(read_spreadsheet_ml(b"<?xml version=\"1.0\" encoding=\"x-martian\"?><Workbook>\xff\x00</Workbook>")
             .unwrap_err()
             .contains("UTF-8"));
+        let gbk = b"<?xml version=\"1.0\" encoding=\"gb2312\"?><Workbook xmlns:ss=\"urn:schemas-microsoft-com:office:spreadsheet\"><Worksheet ss:Name=\"\xb1\xed1\"><Table><Row><Cell><Data ss:Type=\"String\">\xd6\xd0</Data></Cell></Row></Table></Worksheet></Workbook>";
+        let grids = read_spreadsheet_ml(gbk).unwrap();
+        assert_eq!((grids[0].name.as_str(), text(&grids[0], 0, 0)), ("表1", t("中")));
         let wide = sheet("<Row><Cell ss:Index=\"10001\"><Data ss:Type=\"String\">x</Data></Cell></Row>");
         assert!(read_spreadsheet_ml(wide.as_bytes()).unwrap_err().contains("10,000"));
         let merged = sheet("<Row><Cell ss:MergeAcross=\"9999\" ss:MergeDown=\"999\"/></Row>");
@@ -2174,6 +2513,122 @@ mod tests {
                 }
                 run_all(&damaged);
             }
+        }
+    }
+
+    // ----- BIFF survey -------------------------------------------------------------------------
+
+    /// A BIFF8 workbook stream: globals naming one sheet per `sheets` entry (its type byte and its
+    /// records), each sheet a substream of BOF, its records, EOF; padded to `size`.
+    fn workbook_stream(sheets: &[(u8, Vec<Vec<u8>>)], size: usize) -> Vec<u8> {
+        let bof = record(0x0809, &[0x00, 0x06, 0x10, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let mut globals = bof.clone();
+        let bound_len = 4 + 8 + 1;
+        let globals_len = globals.len() + sheets.len() * bound_len + 4;
+        let mut substreams = Vec::new();
+        for (i, (kind, records)) in sheets.iter().enumerate() {
+            let position = (globals_len + substreams.len()) as u32;
+            let mut data = position.to_le_bytes().to_vec();
+            data.extend([0, *kind, 1, 0, b'A' + i as u8]);
+            globals.extend(record(0x0085, &data));
+            substreams.extend(&bof);
+            for r in records {
+                substreams.extend(r);
+            }
+            substreams.extend(record(0x000A, &[]));
+        }
+        globals.extend(record(0x000A, &[]));
+        globals.extend(substreams);
+        globals.resize(size.max(globals.len()), 0);
+        globals
+    }
+
+    fn number(row: u16, col: u16) -> Vec<u8> {
+        let mut data = row.to_le_bytes().to_vec();
+        data.extend(col.to_le_bytes());
+        data.extend([0, 0]);
+        data.extend(1.5f64.to_le_bytes());
+        record(0x0203, &data)
+    }
+
+    fn dimensions(last_row: u32, last_col: u16) -> Vec<u8> {
+        let mut data = 0u32.to_le_bytes().to_vec();
+        data.extend(last_row.to_le_bytes());
+        data.extend(0u16.to_le_bytes());
+        data.extend(last_col.to_le_bytes());
+        data.extend([0, 0]);
+        record(0x0200, &data)
+    }
+
+    #[test]
+    fn the_survey_measures_each_sheet_and_disarms_false_dimensions() {
+        for size in [0, 5000] {
+            // Sheet A: two cells 16.7 million apart; B: a huge declared size over one cell; C: a chart.
+            let stream = workbook_stream(
+                &[
+                    (0, vec![dimensions(65536, 256), number(0, 0), number(65535, 255)]),
+                    (0, vec![dimensions(0x7FFF_FFFF, 0xFF), number(2, 3)]),
+                    (2, vec![]),
+                    (0, vec![dimensions(3, 4), number(2, 3)]),
+                ],
+                size,
+            );
+            let mut bytes = cfb_of(&[("Workbook", stream)]);
+            let survey = survey_xls(&mut bytes, 5_000_000, u64::MAX).unwrap();
+            let found: Vec<(&str, u8, u64, u64)> =
+                survey.sheets.iter().map(|s| (s.name.as_str(), s.kind, s.cells, s.span)).collect();
+            assert_eq!(
+                found,
+                [("A", 0, 2, 65536 * 256), ("B", 0, 1, 1), ("C", 2, 0, 0), ("D", 0, 1, 1)],
+                "size {size}"
+            );
+            assert_eq!(survey.sheets[1].declared, 0x7FFF_FFFF * 0xFF);
+            assert!(survey.biff8);
+            assert_eq!(survey.patched_dimensions, 2);
+            // Surveyed again, the declarations past the bound read as nothing; the true one is left alone.
+            let again = survey_xls(&mut bytes, 5_000_000, u64::MAX).unwrap();
+            assert_eq!(again.patched_dimensions, 0);
+            let declared: Vec<u64> = again.sheets.iter().map(|s| s.declared).collect();
+            assert_eq!(declared, [1, 1, 0, 12]);
+            assert_eq!(survey_xls(&mut bytes, 5_000_000, 100), Err(XlsSurveyError::StreamTooLarge(again.stream_bytes)));
+        }
+    }
+
+    #[test]
+    fn the_survey_refuses_what_is_no_workbook_or_cut_short() {
+        let mut doc = cfb_of(&[("WordDocument", vec![1; 100])]);
+        assert_eq!(survey_xls(&mut doc, 1, u64::MAX), Err(XlsSurveyError::NoWorkbook));
+        let whole = cfb_of(&[("Workbook", workbook_stream(&[(0, vec![number(0, 0)])], 8192))]);
+        let mut cut = whole[..whole.len() / 2].to_vec();
+        assert!(survey_xls(&mut cut, 1, u64::MAX).is_err());
+        // Every sheet pointing at the same large substream: refused before a reader parses it again and again.
+        let mut stream = workbook_stream(&[(0, (0..600).map(|i| number(i, 0)).collect())], 0);
+        let first = stream.windows(2).position(|w| w == [0x85, 0x00]).unwrap();
+        let boundsheet = stream[first..first + 13].to_vec();
+        let mut many = stream[..first].to_vec();
+        for _ in 0..50 {
+            many.extend(&boundsheet);
+        }
+        let shift = (many.len() - first - 13) as u32;
+        many.extend(&stream[first + 13..]);
+        stream = many;
+        let position = u32::from_le_bytes(stream[first + 4..first + 8].try_into().unwrap()) + shift;
+        for i in 0..50 {
+            let at = first + i * 13 + 4;
+            stream[at..at + 4].copy_from_slice(&position.to_le_bytes());
+        }
+        let mut bytes = cfb_of(&[("Workbook", stream)]);
+        assert!(matches!(survey_xls(&mut bytes, 1, u64::MAX), Err(XlsSurveyError::Malformed(_))));
+        // Never a panic on damage.
+        let mut rng = Rng(7);
+        let sample = cfb_of(&[("Workbook", workbook_stream(&[(0, vec![dimensions(10, 10), number(1, 1)])], 5000))]);
+        for _ in 0..300 {
+            let mut damaged = sample.clone();
+            for _ in 0..1 + rng.next() % 16 {
+                let at = (rng.next() as usize) % damaged.len();
+                damaged[at] = rng.next() as u8;
+            }
+            let _ = survey_xls(&mut damaged, 100, u64::MAX);
         }
     }
 }

@@ -49,10 +49,11 @@ impl Tabular {
         self.columns.iter().find(|c| c.name == name).map(|c| &c.values)
     }
 
-    /// The cell as text, the way CSV shows it: decimals at their column's scale (`80.00` beside `405.81`).
+    /// The cell as text, the way CSV shows it: decimals at their column's scale (`80.00` beside `405.81`),
+    /// text that a spreadsheet would take for a formula neutralised.
     fn text(column: &Column, scale: u32, row: usize) -> Option<String> {
         match &column.values {
-            Values::Text(v) => v[row].clone(),
+            Values::Text(v) => v[row].as_deref().map(|t| neutralised(t).into_owned()),
             Values::Int(v) => v[row].map(|n| n.to_string()),
             Values::Decimal(v) => v[row].map(|d| at_scale(d, scale).to_string()),
         }
@@ -70,6 +71,12 @@ impl Tabular {
     }
 
     /// CSV with a UTF-8 byte-order mark, so Excel shows the Chinese text; polars and pandas skip the mark.
+    ///
+    /// Safe to open in a spreadsheet (OWASP "CSV injection"): a text value that starts with
+    /// `=` `+` `-` `@`, a tab or a carriage return — which Excel would run as a formula, a project
+    /// named `=HYPERLINK(…)` or `+1+cmd|…` for one — is written with a leading `'`, unless it is a
+    /// plain number (`-12.50`, which Excel reads as the number it is). Only text columns are
+    /// touched; JSON and Parquet keep every value as it is (they are data, not sheets).
     pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
         out.write_all("\u{FEFF}".as_bytes())?;
         let names: Vec<String> = self.columns.iter().map(|c| csv_field(&c.name)).collect();
@@ -92,8 +99,12 @@ impl Tabular {
         let scales = self.scales();
         let rows = (0..self.height())
             .map(|row| {
-                let object =
-                    self.columns.iter().zip(&scales).map(|(c, scale)| (c.name.clone(), json_cell(&c.values, *scale, row))).collect();
+                let object = self
+                    .columns
+                    .iter()
+                    .zip(&scales)
+                    .map(|(c, scale)| (c.name.clone(), json_cell(&c.values, *scale, row)))
+                    .collect();
                 serde_json::Value::Object(object)
             })
             .collect();
@@ -151,6 +162,29 @@ fn mantissa_at_scale(d: Decimal, scale: u32) -> i128 {
     d.mantissa() * 10i128.pow(scale.saturating_sub(d.scale()))
 }
 
+/// `=1+1` → `'=1+1`; `-12.50` and ordinary text as they are.
+fn neutralised(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !is_plain_number(text) => {
+            std::borrow::Cow::Owned(format!("'{text}"))
+        }
+        _ => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// A number as a spreadsheet reads it and nothing more: a sign, digits (thousands grouped with
+/// commas or not), a decimal part, a per cent sign; `-12.50`, `+3`, `-1,234.5`, `-5%`.
+fn is_plain_number(text: &str) -> bool {
+    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let body = body.strip_suffix('%').unwrap_or(body);
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+    let digits = whole.chars().filter(char::is_ascii_digit).count() + fraction.len();
+    digits > 0
+        && whole.chars().all(|c| c.is_ascii_digit() || c == ',')
+        && !whole.starts_with(',')
+        && fraction.chars().all(|c| c.is_ascii_digit())
+}
+
 fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
@@ -182,7 +216,10 @@ mod tests {
         let mut t = Tabular::default();
         t.push("project", Values::Text(vec![Some("社区经费, 其一".into()), None]));
         t.push("row", Values::Int(vec![Some(5), Some(6)]));
-        t.push("actual", Values::Decimal(vec![Some(Decimal::from_str("405.81").unwrap()), Some(Decimal::from_str("80").unwrap())]));
+        t.push(
+            "actual",
+            Values::Decimal(vec![Some(Decimal::from_str("405.81").unwrap()), Some(Decimal::from_str("80").unwrap())]),
+        );
         t
     }
 
@@ -214,8 +251,54 @@ mod tests {
     }
 
     #[test]
+    fn csv_neutralises_what_a_spreadsheet_would_run() {
+        let texts = [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1+cmd|' /C calc'!A0",
+            "@SUM(1)",
+            "-12.50",
+            "-2+3",
+            "\t=1",
+            "\r=1",
+            "+3",
+            "-1,234.50",
+            "-5%",
+            "-",
+            "社区经费",
+            "a=b",
+        ];
+        let mut t = Tabular::default();
+        t.push("text", Values::Text(texts.iter().map(|s| Some(s.to_string())).collect()));
+        t.push("amount", Values::Decimal(texts.iter().map(|_| Some(Decimal::from_str("-12.5").unwrap())).collect()));
+        let mut out = Vec::new();
+        t.write_csv(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.trim_start_matches('\u{FEFF}').split('\n').collect();
+        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-12.50");
+        assert_eq!(lines[2], "'+1+cmd|' /C calc'!A0,-12.50");
+        assert_eq!(lines[3], "'@SUM(1),-12.50");
+        assert_eq!(lines[4], "-12.50,-12.50", "a negative figure in a text column stays a number");
+        assert_eq!(lines[5], "'-2+3,-12.50");
+        assert_eq!(lines[6], "'\t=1,-12.50");
+        assert_eq!(lines[7], "\"'\r=1\",-12.50");
+        assert_eq!(lines[8], "+3,-12.50");
+        assert_eq!(lines[9], "\"-1,234.50\",-12.50");
+        assert_eq!(lines[10], "-5%,-12.50");
+        assert_eq!(lines[11], "'-,-12.50");
+        assert_eq!(lines[12], "社区经费,-12.50");
+        assert_eq!(lines[13], "a=b,-12.50");
+        // JSON keeps the data as it is.
+        let json = t.to_json_value();
+        assert_eq!(json[0]["text"], "=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(json[1]["text"], "+1+cmd|' /C calc'!A0");
+    }
+
+    #[test]
     fn json_numbers_are_exact() {
         let json = sample().to_json_value().to_string();
-        assert_eq!(json, r#"[{"project":"社区经费, 其一","row":5,"actual":405.81},{"project":null,"row":6,"actual":80.00}]"#);
+        assert_eq!(
+            json,
+            r#"[{"project":"社区经费, 其一","row":5,"actual":405.81},{"project":null,"row":6,"actual":80.00}]"#
+        );
     }
 }
