@@ -2,6 +2,7 @@
 
 pub mod finding;
 pub mod forms;
+pub mod preview;
 pub mod projects;
 pub mod tabular;
 pub mod text;
@@ -37,12 +38,27 @@ pub struct Checked {
     /// All findings, info included; [`Report::visible_findings`] applies `show_info`.
     pub findings: Vec<Finding>,
     pub rollups: Vec<Rollup>,
+    /// The top rows of each document as shown, for the notebook view.
+    pub previews: Vec<preview::Preview>,
 }
 
 /// Checks one file. A workbook that opens but holds no table is a finding (S001), not an error.
+/// A panic anywhere in the work becomes this file's error, so a batch goes on to the next file.
 pub fn check_file(path: &Path, settings: &Settings) -> FileReport {
-    let outcome = grid::no_grids_if_empty(grid::read_grids(path)).map(|grids| check_grids(path, &grids, settings));
+    let outcome = contain_panic(path, || grid::no_grids_if_empty(grid::read_grids(path)).map(|grids| check_grids(path, &grids, settings)));
     FileReport { path: path.to_path_buf(), outcome }
+}
+
+/// Runs one file's work; a panic in it is [`Error::Internal`] naming the file, never the caller's end.
+pub fn contain_panic<T>(path: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(Error::Internal { path: path.to_path_buf(), detail })
+    })
 }
 
 /// Checks the already-read sheets of `path` (for callers that keep the grids to write a copy).
@@ -56,7 +72,8 @@ pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked 
         findings.extend(sink.into_findings());
     }
     let rollups = rollups(&workbook);
-    Checked { workbook, findings, rollups }
+    let previews = preview::previews(&workbook, grids, &findings, settings.lang);
+    Checked { workbook, findings, rollups, previews }
 }
 
 /// Like [`check_grids`], with the checks across the workbook's own documents (an 附件1 with its
