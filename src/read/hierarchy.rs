@@ -86,7 +86,14 @@ pub fn strip_ordinal(text: &str) -> &str {
 fn ordinal_prefix(text: &str) -> Option<(Ordinal, usize)> {
     let lead = text.len() - text.trim_start().len();
     let text = text.trim_start();
-    let chars: Vec<(usize, char)> = text.char_indices().take(8).map(|(i, c)| (i, to_half_width(c))).collect();
+    // The first few characters decide; kept on the stack, as this runs on every row of every list.
+    let mut window = [(0usize, '\0'); 8];
+    let mut len = 0;
+    for (i, c) in text.char_indices().take(window.len()) {
+        window[len] = (i, to_half_width(c));
+        len += 1;
+    }
+    let chars = &window[..len];
     let (_, first) = *chars.first()?;
     let end_after = |n: usize| chars.get(n).map_or(text.len(), |(i, _)| *i) + lead;
     if ('①'..='⑳').contains(&first) {

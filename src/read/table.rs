@@ -228,7 +228,11 @@ fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
 /// The numbering, breakdown and group marks of a row, from its 序号 and its label.
 fn shape_of(grid: &Grid, header: &Header, row: u32, project: Option<&str>) -> RowShape {
     let text_of = |col: Option<u32>| col.and_then(|c| grid.cell(row, c).value.display());
-    let seq = text_of(header.columns.seq);
+    // A number in the 序号 column numbers a project; only its presence matters, so it is not formatted.
+    let seq = match header.columns.seq.map(|c| &grid.cell(row, c).value) {
+        Some(Value::Number(_)) => Some(Cow::Borrowed("1")),
+        _ => text_of(header.columns.seq),
+    };
     let department = text_of(header.columns.department);
     let label = project.map(Cow::Borrowed).or(department);
     let raw_label = text_of(header.columns.project);
