@@ -12,3 +12,7 @@ echo "\$ budgetlint check examples/附件1-月坛街道-2020.xlsx"
 # The example is the seed report's own 附件1: its five wrong ratios are the expected output, so
 # --fail-on never keeps this script's exit code about the installation, not about the workbook.
 "$VENV/bin/budgetlint" check --fail-on never "examples/附件1-月坛街道-2020.xlsx"
+echo
+echo "budgetlint is installed in $VENV/bin. To have it (and python with budgetlint importable) on your PATH:"
+echo "    source $VENV/bin/activate"
+echo "or call it as $VENV/bin/budgetlint. Notebooks: see README.md (\"Notebooks\")."

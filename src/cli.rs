@@ -12,8 +12,9 @@ use crate::model::{Lang, Workbook};
 use crate::read::grid::{no_grids_if_empty, read_grids_with_layout};
 use crate::read::{read_documents, read_workbook_strict};
 use crate::report::text::{render_explain, render_report, render_rules, Style};
-use crate::report::{check_file, check_grids, check_grids_alone, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
+use crate::report::{check_file, check_grids, check_grids_alone, contain_panic, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
 use crate::settings::{FailOn, Settings};
+use crate::custom_rules::{apply_to_checked, apply_to_report};
 use crate::write::{annotated_path, write_annotated_while, write_atomically};
 
 #[derive(Debug, Parser)]
@@ -30,6 +31,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// 读取附件1或绩效表，输出规范化数据 / read lists or forms into normalized rows
+    #[command(override_usage = "budgetlint extract [OPTIONS] <FILES>...")]
     Extract {
         /// 工作簿或文件夹 / workbooks or folders (.xlsx .xlsm .xls .ods)
         #[arg(required = true)]
@@ -44,6 +46,7 @@ enum Command {
         lang: Option<LangArg>,
     },
     /// 检查工作簿，报告每处不一致 / check workbooks and report each inconsistency
+    #[command(override_usage = "budgetlint check [OPTIONS] <FILES>...")]
     Check {
         /// 工作簿或文件夹 / workbooks or folders
         #[arg(required = true)]
@@ -80,12 +83,51 @@ enum Command {
         #[arg(long, requires = "annotate")]
         out_dir: Option<PathBuf>,
     },
+    /// 批量检查一期报送材料：按单位核对，逐文件写出标注工作簿，汇总问题与文件状态 / check a period's submissions: each unit's files reconciled, annotated copies, one findings table and one status table
+    Batch {
+        /// 工作簿或文件夹 / workbooks or folders
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// 输出文件夹：标注工作簿（按输入的目录结构）、findings.xlsx/.parquet/.csv、status.csv / output folder
+        #[arg(long, required = true)]
+        out_dir: PathBuf,
+        /// 并行线程数（默认为全部核心）/ threads (all cores by default)
+        #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        /// 跳过标注工作簿比输入更新的文件，沿用其结果 / skip inputs whose annotated copy is newer, reuse their findings
+        #[arg(long)]
+        resume: bool,
+        /// 何种级别的问题使退出码为 1 / which findings make the exit code 1
+        #[arg(long, value_enum)]
+        fail_on: Option<FailOnArg>,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+        /// 配置文件（默认读取当前目录的 budgetlint.toml）/ settings file
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// 显示提示级问题（如尾差）/ show info findings
+        #[arg(long)]
+        show_info: bool,
+        /// 关闭规则，如 V004,E003 / switch rules off
+        #[arg(long, value_delimiter = ',')]
+        disable: Vec<String>,
+        /// 改变规则级别，如 E002=error / override a rule's severity
+        #[arg(long, value_name = "RULE=LEVEL")]
+        severity: Vec<String>,
+        /// 设置阈值，如 low_execution_percent=85 / set a threshold
+        #[arg(long, value_name = "NAME=VALUE")]
+        threshold: Vec<String>,
+        /// 不显示进度 / no progress on stderr
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
     /// 列出全部规则 / list the rule catalog
     Rules {
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
     },
     /// 解释一条规则并举例 / explain one rule with an example
+    #[command(override_usage = "budgetlint explain [OPTIONS] <RULE>")]
     Explain {
         rule: String,
         #[arg(long, value_enum)]
@@ -169,8 +211,11 @@ where
 impl Cli {
     fn lang(&self) -> Lang {
         match &self.command {
+            // Without --lang, the settings file's `lang` speaks for check's errors too.
+            Command::Check { lang: None, config, .. } => Settings::load(config.as_deref()).map(|s| s.lang).unwrap_or_default(),
             Command::Extract { lang, .. }
             | Command::Check { lang, .. }
+            | Command::Batch { lang, .. }
             | Command::Rules { lang }
             | Command::Explain { lang, .. } => lang.map(Lang::from).unwrap_or_default(),
         }
@@ -187,13 +232,24 @@ impl Command {
                 let outputs = Outputs { file: output, annotate, out_dir };
                 check(&files, format, &outputs, settings)
             }
+            Command::Batch { inputs, out_dir, jobs, resume, fail_on, lang, config, show_info, disable, severity, threshold, quiet } => {
+                let mut settings = Settings::load(config.as_deref())?;
+                apply_flags(&mut settings, Flags { fail_on, lang, show_info, disable, severity, threshold })?;
+                let options = crate::batch::Options { inputs, out_dir, jobs: jobs.map(usize::from), resume, quiet };
+                Ok(crate::batch::run(&options, &settings)?.exit_code)
+            }
             Command::Rules { lang } => {
                 emit(&render_rules(lang.map(Lang::from).unwrap_or_default()));
                 Ok(0)
             }
             Command::Explain { rule: id, lang } => {
                 let lang = lang.map(Lang::from).unwrap_or_default();
-                let info = rule(&id).ok_or_else(|| Error::Usage(format!("未知规则 {id}（unknown rule）；budgetlint rules 列出全部规则")))?;
+                let info = rule(&id).ok_or_else(|| {
+                    Error::Usage(match lang {
+                        Lang::Zh => format!("未知规则 {id}；budgetlint rules 列出全部规则"),
+                        Lang::En => format!("unknown rule {id}; budgetlint rules lists them all"),
+                    })
+                })?;
                 emit(&render_explain(info, lang));
                 Ok(0)
             }
@@ -222,25 +278,46 @@ fn apply_flags(settings: &mut Settings, flags: Flags) -> Result<()> {
     for id in flags.disable.iter().filter(|id| !id.trim().is_empty()) {
         settings.disable(id.trim()).map_err(Error::Usage)?;
     }
+    let lang = settings.lang;
     for pair in &flags.severity {
-        let (id, level) = split_pair(pair, "--severity")?;
-        let level = Severity::parse(level).ok_or_else(|| Error::Usage(format!("--severity {pair}：级别应为 error、warning 或 info")))?;
+        let (id, level) = split_pair(pair, "--severity", lang)?;
+        let level = Severity::parse(level).ok_or_else(|| {
+            Error::Usage(match lang {
+                Lang::Zh => format!("--severity {pair}：级别应为 error、warning 或 info"),
+                Lang::En => format!("--severity {pair}: the level must be error, warning or info"),
+            })
+        })?;
         settings.set_severity(id, level).map_err(Error::Usage)?;
     }
     for pair in &flags.threshold {
-        let (name, value) = split_pair(pair, "--threshold")?;
+        let (name, value) = split_pair(pair, "--threshold", lang)?;
         settings.set_threshold(name, value).map_err(Error::Usage)?;
     }
     Ok(())
 }
 
-fn split_pair<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
-    pair.split_once('=')
-        .map(|(a, b)| (a.trim(), b.trim()))
-        .ok_or_else(|| Error::Usage(format!("{flag} {pair}：应写成 名称=值（NAME=VALUE）")))
+fn split_pair<'a>(pair: &'a str, flag: &str, lang: Lang) -> Result<(&'a str, &'a str)> {
+    pair.split_once('=').map(|(a, b)| (a.trim(), b.trim())).ok_or_else(|| {
+        Error::Usage(match lang {
+            Lang::Zh => format!("{flag} {pair}：应写成 名称=值"),
+            Lang::En => format!("{flag} {pair}: write it as NAME=VALUE"),
+        })
+    })
 }
 
-const SPREADSHEET_EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
+/// An output into a folder that does not exist is refused before any work, naming the folder.
+fn refuse_missing_folder(output: &Path, lang: Lang) -> Result<()> {
+    let folder = output.parent().filter(|p| !p.as_os_str().is_empty());
+    match folder {
+        Some(folder) if !folder.is_dir() => Err(Error::Usage(match lang {
+            Lang::Zh => format!("-o {}：文件夹 {} 不存在，请先创建它", output.display(), folder.display()),
+            Lang::En => format!("-o {}: the folder {} does not exist; create it first", output.display(), folder.display()),
+        })),
+        _ => Ok(()),
+    }
+}
+
+const SPREADSHEET_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "ods", "xlsb"];
 
 /// Files as given, folders replaced by the workbooks inside them (recursively, sorted);
 /// Excel lock files and budgetlint's own `.checked.xlsx` outputs are skipped.
@@ -276,6 +353,11 @@ fn collect_workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang) -> Result<i32> {
+    if let Some(path) = output {
+        // Refused before any work, as `check -o` is.
+        table_extension(path, lang)?;
+        refuse_missing_folder(path, lang)?;
+    }
     let inputs = expand_inputs(files);
     let mut workbooks: Vec<Workbook> = Vec::new();
     let mut failed = false;
@@ -301,10 +383,10 @@ fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang) -> 
     };
     match output {
         Some(path) => {
-            write_table(&table, path, &inputs)?;
+            write_table(&table, path, &inputs, lang)?;
             eprintln!("{} {}", lang.pick("已写出：", "written:"), path.display());
         }
-        None if !refs.is_empty() => print_table(&table, what),
+        None if !refs.is_empty() => print_table(&table, what, lang),
         None => {}
     }
     // The process ends next: freeing a hundred thousand rows cell by cell is wasted time.
@@ -313,17 +395,30 @@ fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang) -> 
 }
 
 /// Writes a table by the output's extension.
-fn write_table(table: &Tabular, path: &Path, inputs: &[PathBuf]) -> Result<()> {
-    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-    match extension.as_str() {
+fn write_table(table: &Tabular, path: &Path, inputs: &[PathBuf], lang: Lang) -> Result<()> {
+    match table_extension(path, lang)? {
         "csv" => write_atomically(path, inputs, |w| table.write_csv(w).map_err(|e| e.to_string())),
-        "json" => write_atomically(path, inputs, |w| {
-            serde_json::to_writer_pretty(&mut *w, &table.to_json_value()).map_err(|e| e.to_string())?;
-            w.write_all(b"\n").map_err(|e| e.to_string())
-        }),
-        "parquet" => write_atomically(path, inputs, |w| table.write_parquet(w).map_err(|e| e.to_string())),
-        _ => Err(Error::Usage(format!("{}：输出文件扩展名应为 .csv、.json 或 .parquet", path.display()))),
+        "json" => write_json(&table.to_json_value(), path, inputs),
+        _ => write_atomically(path, inputs, |w| table.write_parquet(w).map_err(|e| e.to_string())),
     }
+}
+
+/// `csv`, `json` or `parquet`: the formats a table is written in.
+fn table_extension(path: &Path, lang: Lang) -> Result<&'static str> {
+    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    ["csv", "json", "parquet"].into_iter().find(|e| *e == extension).ok_or_else(|| {
+        Error::Usage(match lang {
+            Lang::Zh => format!("{}：输出文件扩展名应为 .csv、.json 或 .parquet", path.display()),
+            Lang::En => format!("{}: the output's extension must be .csv, .json or .parquet", path.display()),
+        })
+    })
+}
+
+fn write_json(value: &serde_json::Value, path: &Path, inputs: &[PathBuf]) -> Result<()> {
+    write_atomically(path, inputs, |w| {
+        serde_json::to_writer_pretty(&mut *w, value).map_err(|e| e.to_string())?;
+        w.write_all(b"\n").map_err(|e| e.to_string())
+    })
 }
 
 /// Writes to stdout; a reader that went away (`| head`) just ends the output, it is no error.
@@ -333,7 +428,7 @@ fn emit(text: &str) {
 }
 
 /// The normalized rows on a terminal: the columns a person reads, the rest via `-o`.
-fn print_table(table: &Tabular, what: What) {
+fn print_table(table: &Tabular, what: What, lang: Lang) {
     let shown: &[&str] = match what {
         What::Projects => &["sheet", "row", "kind", "department", "project", "budget_initial", "budget_adjusted", "actual", "ratio"],
         What::Forms => &["sheet", "kind", "year", "project", "unit", "budget_initial", "budget_adjusted", "actual", "ratio", "total_score"],
@@ -349,7 +444,10 @@ fn print_table(table: &Tabular, what: What) {
         Ok(frame) => {
             set_terminal_format_defaults();
             emit(&format!("{frame}\n"));
-            emit(&format!("共 {} 行（金额单位：万元，比例单位：%）；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet\n", table.height()));
+            emit(&match lang {
+                Lang::Zh => format!("共 {} 行（金额单位：万元，比例单位：%）；完整列（含单元格出处）请用 -o out.csv / out.json / out.parquet\n", table.height()),
+                Lang::En => format!("{} rows (amounts in 万元, ratios in %); every column (with the cells) with -o out.csv / out.json / out.parquet\n", table.height()),
+            });
         }
         Err(e) => eprintln!("{e}"),
     }
@@ -380,8 +478,24 @@ fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: 
         Ok(grids) => grids,
         Err(error) => return (FileReport { path: input.to_path_buf(), outcome: Err(error) }, None),
     };
-    let check = || if alone { check_grids_alone(input, &grids, settings) } else { check_grids(input, &grids, settings) };
-    let (checked, written) = write_annotated_while(&grids, check, settings, target, inputs);
+    // The user's own rules are applied before the copy is marked, so their findings are marked too.
+    let mut rule_error = None;
+    let check = || {
+        let mut checked = if alone { check_grids_alone(input, &grids, settings) } else { check_grids(input, &grids, settings) };
+        if let Err(error) = apply_to_checked(&settings.rules, &mut checked, settings.lang) {
+            rule_error = Some(Error::Usage(error));
+        }
+        checked
+    };
+    let work = || Ok(write_annotated_while(&grids, check, settings, target, inputs));
+    let (checked, written) = match contain_panic(input, work) {
+        Ok(done) => done,
+        Err(error) => return (FileReport { path: input.to_path_buf(), outcome: Err(error) }, None),
+    };
+    let written = match rule_error {
+        Some(error) => Err(error),
+        None => written,
+    };
     // The grids are the biggest thing held. Freeing a million cells takes a while, which the next
     // file's read (or the process's exit) need not wait for.
     std::thread::spawn(move || drop(grids));
@@ -396,20 +510,35 @@ struct Outputs {
 }
 
 fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Settings) -> Result<i32> {
+    let lang = settings.lang;
     let inputs = expand_inputs(files);
     if inputs.is_empty() {
-        return Err(Error::Usage("没有找到要检查的工作簿（.xlsx .xlsm .xls .ods）".into()));
+        let given: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        return Err(Error::Usage(match lang {
+            Lang::Zh => format!("{}：没有找到要检查的工作簿（.xlsx .xlsm .xls .ods）", given.join("、")),
+            Lang::En => format!("{}: no workbook to check (.xlsx .xlsm .xls .ods)", given.join(", ")),
+        }));
     }
     let extension = outputs.file.as_deref().map(|p| p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default());
     if let (Some(path), Some(extension)) = (outputs.file.as_deref(), extension.as_deref()) {
         // Refused before any work: the checks of a large folder are not run for nothing.
         if !["csv", "json", "parquet", "xlsx"].contains(&extension) {
-            return Err(Error::Usage(format!("{}：输出文件扩展名应为 .csv、.json、.parquet 或 .xlsx（标注工作簿）", path.display())));
+            return Err(Error::Usage(match lang {
+                Lang::Zh => format!("{}：输出文件扩展名应为 .csv、.json、.parquet 或 .xlsx（标注工作簿）", path.display()),
+                Lang::En => format!("{}: the output's extension must be .csv, .json, .parquet or .xlsx (the annotated workbook)", path.display()),
+            }));
         }
+        refuse_missing_folder(path, lang)?;
     }
     let wants_workbook = extension.as_deref() == Some("xlsx");
     if wants_workbook && inputs.len() != 1 {
-        return Err(Error::Usage("-o OUT.xlsx 只能用于一个输入文件；多个文件请用 --annotate [--out-dir DIR]".into()));
+        return Err(Error::Usage(
+            lang.pick(
+                "-o OUT.xlsx 只能用于一个输入文件；多个文件请用 --annotate [--out-dir DIR]",
+                "-o OUT.xlsx takes one input file; for several use --annotate [--out-dir DIR]",
+            )
+            .into(),
+        ));
     }
     let show_progress = inputs.len() > 1 && std::io::stderr().is_terminal();
     let annotated_target = |input: &Path| match outputs.file.as_deref() {
@@ -445,7 +574,13 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
     if !(wants_workbook || (outputs.annotate && inputs.len() == 1)) {
         reconcile(&mut files, &settings);
     }
-    let report = Report { files, settings };
+    let mut report = Report { files, settings };
+    if !(wants_workbook || outputs.annotate) {
+        // The annotated path applied them file by file, before marking each copy.
+        let rules = std::mem::take(&mut report.settings.rules);
+        apply_to_report(&rules, &mut report).map_err(Error::Usage)?;
+        report.settings.rules = rules;
+    }
     match format {
         Format::Text => {
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -465,7 +600,12 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
     }
     let mut code = report.exit_code();
     if let Some(path) = outputs.file.as_deref().filter(|_| !wants_workbook) {
-        write_table(&report.findings_table(), path, &inputs)?;
+        // A .json file holds what --format json prints: the summary, the findings and the failures.
+        match table_extension(path, lang)? {
+            "json" => write_json(&report.to_json(), path, &inputs)?,
+            _ => write_table(&report.findings_table(), path, &inputs, lang)?,
+        }
+        eprintln!("{} {}", lang.pick("已写出问题清单：", "findings written:"), path.display());
     }
     for error in &write_errors {
         eprintln!("{} {}", report.settings.lang.pick("错误：", "error:"), error.message(report.settings.lang));

@@ -5,8 +5,10 @@
 //! Data flows one way: [`read`] (grid → tables → typed rows) → [`model`] → [`check`] → [`report`] → [`write`].
 //! The command line ([`cli`]) and the Python module are thin layers over these functions.
 
+pub mod batch;
 pub mod check;
 pub mod cli;
+pub mod custom_rules;
 mod error;
 pub mod model;
 pub mod read;

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::check::catalog::{rule, Severity};
+use crate::custom_rules::{check_rules, CustomRule};
 use crate::error::{Error, Result};
 use crate::model::Lang;
 
@@ -71,6 +72,8 @@ pub struct Settings {
     pub disabled: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
     pub thresholds: Thresholds,
+    /// The user's own rules (`[[rules]]`), applied after the built-in ones.
+    pub rules: Vec<CustomRule>,
 }
 
 /// The file form; every field optional, unknown keys rejected.
@@ -83,6 +86,7 @@ struct SettingsFile {
     disable: Option<Vec<String>>,
     severity: Option<BTreeMap<String, Severity>>,
     thresholds: Option<ThresholdsFile>,
+    rules: Option<Vec<CustomRule>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,12 +156,23 @@ impl Settings {
                 self.set_threshold(name, &written)?;
             }
         }
+        if let Some(rules) = file.rules {
+            check_rules(&rules, self.lang)?;
+            self.rules = rules;
+        }
         Ok(())
+    }
+
+    fn unknown_rule(&self, id: &str) -> String {
+        match self.lang {
+            Lang::Zh => format!("未知规则 {id}；budgetlint rules 列出全部规则"),
+            Lang::En => format!("unknown rule {id}; budgetlint rules lists them all"),
+        }
     }
 
     /// Switches a rule off.
     pub fn disable(&mut self, id: &str) -> std::result::Result<(), String> {
-        let info = rule(id).ok_or_else(|| format!("未知规则 {id}（unknown rule）"))?;
+        let info = rule(id).ok_or_else(|| self.unknown_rule(id))?;
         if !self.disabled.iter().any(|d| d == info.id) {
             self.disabled.push(info.id.to_string());
         }
@@ -165,7 +180,7 @@ impl Settings {
     }
 
     pub fn set_severity(&mut self, id: &str, severity: Severity) -> std::result::Result<(), String> {
-        let info = rule(id).ok_or_else(|| format!("未知规则 {id}（unknown rule）"))?;
+        let info = rule(id).ok_or_else(|| self.unknown_rule(id))?;
         self.severity.insert(info.id.to_string(), severity);
         Ok(())
     }
@@ -175,12 +190,20 @@ impl Settings {
         let parsed = Decimal::from_str(value.trim().trim_matches('"'))
             .ok()
             .filter(|d| *d >= Decimal::ZERO)
-            .ok_or_else(|| format!("阈值 {name} 应为非负数，而不是 {value}（threshold must be a non-negative number）"))?;
+            .ok_or_else(|| match self.lang {
+                Lang::Zh => format!("阈值 {name} 应为非负数，而不是 {value}"),
+                Lang::En => format!("threshold {name} must be a non-negative number, not {value}"),
+            })?;
         let slot = match name {
             "low_execution_percent" => &mut self.thresholds.low_execution_percent,
             "budget_adjustment_percent" => &mut self.thresholds.budget_adjustment_percent,
             "unit_mismatch_factor" => &mut self.thresholds.unit_mismatch_factor,
-            other => return Err(format!("未知阈值 {other}（unknown threshold）")),
+            other => {
+                return Err(match self.lang {
+                    Lang::Zh => format!("未知阈值 {other}（可用：low_execution_percent、budget_adjustment_percent、unit_mismatch_factor）"),
+                    Lang::En => format!("unknown threshold {other} (known: low_execution_percent, budget_adjustment_percent, unit_mismatch_factor)"),
+                })
+            }
         };
         *slot = parsed;
         Ok(())

@@ -1,6 +1,6 @@
 """budgetlint: checks the workbooks Chinese budget units submit with their performance-tracking reports.
 
-检查绩效跟踪报表（附件1 项目支出绩效跟踪清单、报告表1…表N）：精确重算比例、小计与合计，逐格指出矛盾。
+检查绩效跟踪报表（附件1 项目支出绩效跟踪清单、报告表1…表N、绩效表）：精确重算比例、小计与合计，逐格指出矛盾。
 
     >>> import budgetlint as bl
     >>> rep = bl.check("附件1.xlsx")          # doctest: +SKIP
@@ -10,51 +10,58 @@ Money is exact: amounts are polars ``Decimal`` columns in 万元 (a 元 table is
 ratios are ``Decimal`` in percent (98.96 means 98.96 %). Nothing is ever a float.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: it would leave a public name `annotations` in the
+# package. Annotations naming polars are strings, so the console script starts without loading it.
+import os as _os
+import pathlib as _pathlib
+import typing as _typing
 
-import os
-from html import escape
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping, Union
-
-if TYPE_CHECKING:
-    # Imported where a frame is built, so the console script starts without loading polars.
-    import polars as pl
-
+from budgetlint import _budgetlint as _native
+from budgetlint import _html, _rules
 from budgetlint._budgetlint import (
     BudgetlintError,
     ConfigError,
     InvalidFigure,
     NoTableFound,
+    NoWorkbookFound,
     PasswordProtected,
     UnreadableWorkbook,
     WriteError,
     __version__,
 )
-from budgetlint import _budgetlint as _native
+from budgetlint._rules import Rule
+from budgetlint._batch import check_many
+
+if _typing.TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    import polars as pl
 
 __all__ = [
     "BudgetlintError",
     "ConfigError",
     "InvalidFigure",
     "NoTableFound",
+    "NoWorkbookFound",
     "PasswordProtected",
     "Report",
+    "Rule",
     "UnreadableWorkbook",
     "WriteError",
     "__version__",
     "check",
+    "check_many",
     "explain",
     "read_forms",
     "read_list",
     "rules",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
+_PathLike = _typing.Union[str, "_os.PathLike[str]"]
 
 
-def read_list(path: PathLike, *, strict: bool = True) -> pl.DataFrame:
-    """Read every 附件1-shaped table of a workbook into one frame, one row per table row.
+def read_list(path: "_PathLike", *, strict: bool = True) -> "pl.DataFrame":
+    """Read every 附件1-shaped table of one workbook into one frame, one row per table row.
 
     Columns: ``sheet``, ``table`` (0-based index in the workbook), ``row`` (1-based Excel row),
     ``kind`` (``project`` / ``subtotal`` / ``total``), ``seq``, ``department``, ``project``,
@@ -66,66 +73,77 @@ def read_list(path: PathLike, *, strict: bool = True) -> pl.DataFrame:
     With ``strict=True`` a figure that is not a number raises :class:`InvalidFigure` naming its cell;
     with ``strict=False`` it is read as null (``check`` reports it as V002).
 
+    ``path`` is one workbook: a folder raises :class:`UnreadableWorkbook` (``check`` reads folders;
+    ``check(folder).projects`` gives every workbook's rows with a ``file`` column).
     Raises :class:`BudgetlintError` subclasses with ``.path``, ``.sheet`` and ``.cell`` attributes.
     """
-    return _native.read_list(os.fspath(path), strict=strict)
+    return _native.read_list(_os.fspath(path), strict=strict)
 
 
-def read_forms(path: PathLike) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Read the performance forms of a workbook (附件2 跟踪分析表, 执行监控表, 自评表, 申报表).
+def read_forms(path: "_PathLike") -> "tuple[pl.DataFrame, pl.DataFrame]":
+    """Read the performance forms of one workbook (附件2 跟踪分析表, 执行监控表, 自评表, 申报表).
 
     Returns ``(forms, indicators)``. ``forms`` has one row per form: ``sheet``, ``form`` (0-based
     index in the workbook), ``kind`` (``tracking`` / ``monitoring`` / ``self_evaluation`` /
     ``declaration``), ``year``, ``project``, ``department`` (主管部门), ``implementer`` (实施单位),
     ``unit``, the 年度资金总额 line's ``budget_initial``, ``budget_adjusted``, ``actual``, ``ratio``,
     ``projected``, ``score_max``, ``score`` (Decimal), ``total_score``, ``indicators`` (count) and
-    provenance cells. ``indicators`` has one row per indicator: ``level1``…``level3`` (merged cells
-    filled down), ``target`` and ``actual`` as written, ``target_kind``, ``verdict`` (``met`` /
-    ``not_met`` / ``not_comparable``, null without an actual) with its ``reason``, ``score_max``,
-    ``score``, ``cause``, ``ticked_causes``, ``half`` (``annual`` / ``midterm``) and cells.
+    provenance cells (``title_cell``, ``project_cell``, ``budget_adjusted_cell`` …). ``indicators``
+    has one row per indicator: ``level1``…``level3`` (merged cells filled down), ``target`` and
+    ``actual`` as written, ``target_kind``, ``verdict`` (``met`` / ``not_met`` / ``not_comparable``,
+    null without an actual) with its ``reason``, ``score_max``, ``score``, ``cause``,
+    ``ticked_causes``, ``half`` (``annual`` / ``midterm``) and cells.
+
+    ``path`` is one workbook: a folder raises :class:`UnreadableWorkbook` (``check(folder).forms``
+    and ``.indicators`` read every workbook of a folder).
     """
-    return _native.read_forms(os.fspath(path))
+    return _native.read_forms(_os.fspath(path))
 
 
 class Report:
-    """The outcome of :func:`check`: findings, normalized projects and the recomputed roll-up."""
+    """The outcome of :func:`check`: findings, normalized rows, forms and the recomputed roll-up.
 
-    def __init__(self, native: _native.NativeReport) -> None:
+    In Jupyter a report shows its counts by severity and rule, the findings and the top of each
+    checked table or form with its finding cells filled as in the annotated workbook.
+    """
+
+    def __init__(self, native: "_native.NativeReport") -> None:
         self._native = native
-        self._cache: dict[str, pl.DataFrame] = {}
+        self._cache: "dict[str, pl.DataFrame]" = {}
 
-    def _frame(self, name: str) -> pl.DataFrame:
+    def _frame(self, name: str) -> "pl.DataFrame":
         if name not in self._cache:
             self._cache[name] = getattr(self._native, name)()
         return self._cache[name]
 
     @property
-    def findings(self) -> pl.DataFrame:
-        """One row per finding: file, sheet, cell, rule, severity, message, found, expected, inputs, …"""
+    def findings(self) -> "pl.DataFrame":
+        """One row per finding: file, sheet, cell, rule, severity, message, found, expected, inputs,
+        unit, table, form, row, department, project (your own rules' findings included)."""
         return self._frame("findings")
 
     @property
-    def projects(self) -> pl.DataFrame:
+    def projects(self) -> "pl.DataFrame":
         """The normalized rows of every table read (as :func:`read_list`, plus a ``file`` column)."""
         return self._frame("projects")
 
     @property
-    def summary(self) -> pl.DataFrame:
+    def summary(self) -> "pl.DataFrame":
         """The department roll-up recomputed from the project rows, each table closed by its total."""
         return self._frame("summary")
 
     @property
-    def forms(self) -> pl.DataFrame:
+    def forms(self) -> "pl.DataFrame":
         """One row per performance form read (as :func:`read_forms`, plus a ``file`` column)."""
         return self._frame("forms")
 
     @property
-    def indicators(self) -> pl.DataFrame:
+    def indicators(self) -> "pl.DataFrame":
         """One row per indicator of every form, with its parsed target, actual and verdict."""
         return self._frame("indicators")
 
     @property
-    def failures(self) -> list[tuple[str, str, str]]:
+    def failures(self) -> "list[tuple[str, str, str]]":
         """(path, kind, message) for each file that could not be read (with ``on_error="collect"``)."""
         return self._native.failures()
 
@@ -134,73 +152,84 @@ class Report:
         """What the command line would exit with: 0 clean, 1 findings reach ``fail_on``, 2 unreadable file."""
         return self._native.exit_code()
 
-    def write_annotated(self, path: PathLike, file: PathLike | None = None) -> Path:
+    def write_annotated(self, path: "_PathLike", file: "_PathLike | None" = None) -> "_pathlib.Path":
         """Write the annotated copy of a checked workbook to ``path`` (an .xlsx; never over an input).
 
         Findings' cells are filled by severity and carry a note; a first sheet 检查结果 lists the
         findings with links, and 重算汇总 holds the department roll-up as live formulas with a chart.
-        ``file`` chooses the input when the report covers several.
+        ``file`` chooses the input when the report covers several. Returns ``path``.
         """
         paths = self._native.checked_paths()
         if file is None:
             if len(paths) != 1:
-                raise ConfigError(f"报告包含 {len(paths)} 个文件，请用 file= 指定要标注的一个 (choose one with file=)")
+                raise ConfigError(f"报告包含 {len(paths)} 个文件，请用 file= 指定要标注的一个 (the report covers {len(paths)} files: choose one with file=)")
             index = 0
         else:
-            wanted = os.fspath(file)
+            wanted = _os.fspath(file)
             if wanted not in paths:
-                raise ConfigError(f"{wanted} 不在本报告中 (not in this report)")
+                raise ConfigError(f"{wanted} 不在本报告中 (not in this report); files: {', '.join(paths)}")
             index = paths.index(wanted)
-        self._native.write_annotated(os.fspath(path), index)
-        return Path(path)
+        self._native.write_annotated(_os.fspath(path), index)
+        return _pathlib.Path(path)
 
     def to_json(self) -> str:
-        """Summary counts, findings and failures as JSON (exact decimal numbers)."""
+        """Summary counts, findings and failures as JSON (exact decimal numbers): what
+        ``budgetlint check --format json`` prints."""
         return self._native.to_json()
+
+    def to_pandas(self, what: str = "findings") -> "_typing.Any":
+        """One of the report's frames (``findings``, ``projects``, ``summary``, ``forms`` or
+        ``indicators``) as a pandas DataFrame. Needs pandas (and pyarrow), which budgetlint does not
+        install; amounts stay exact (``decimal.Decimal`` objects)."""
+        if what not in ("findings", "projects", "summary", "forms", "indicators"):
+            raise ConfigError(f"to_pandas: what 应为 findings、projects、summary、forms 或 indicators, not {what!r}")
+        try:
+            import pandas  # type: ignore[import-untyped]  # noqa: F401
+        except ImportError as error:
+            raise ImportError("Report.to_pandas() needs pandas: pip install pandas pyarrow (polars frames need neither)") from error
+        return self._frame(what).to_pandas()
 
     def __repr__(self) -> str:
         return f"<budgetlint.Report {self._native.summary_line()}>"
 
     def _repr_html_(self) -> str:
-        findings = self.findings
-        shown = findings.select("sheet", "cell", "rule", "severity", "message", "found", "expected")
-        colours = {"error": "#fde2e1", "warning": "#fff1cc", "info": "#e3efff"}
-        rows = "".join(
-            f'<tr style="background:{colours.get(r["severity"], "")}">'
-            + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in r.values())
-            + "</tr>"
-            for r in shown.iter_rows(named=True)
-        )
-        head = "".join(f"<th>{escape(c)}</th>" for c in shown.columns)
-        summary = escape(self._native.summary_line())
-        return f"<p><b>budgetlint</b> — {summary}</p><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        return _html.render(self._native, self.findings)
 
 
 def check(
-    *paths: PathLike,
-    config: PathLike | None = None,
+    *paths: "_PathLike | Iterable[_PathLike]",
+    config: "_PathLike | None" = None,
     on_error: str = "raise",
-    lang: str | None = None,
-    show_info: bool | None = None,
-    fail_on: str | None = None,
-    disable: Iterable[str] | None = None,
-    severity: Mapping[str, str] | None = None,
-    thresholds: Mapping[str, object] | None = None,
+    rules: "Iterable[Rule] | None" = None,
+    lang: "str | None" = None,
+    show_info: "bool | None" = None,
+    fail_on: "str | None" = None,
+    disable: "Iterable[str] | None" = None,
+    severity: "Mapping[str, str] | None" = None,
+    thresholds: "Mapping[str, object] | None" = None,
 ) -> Report:
-    """Check workbooks (files or folders) and return a :class:`Report`.
+    """Check workbooks (files, folders, or a list of them) and return a :class:`Report`.
+
+    A folder stands for every .xlsx .xlsm .xls .ods inside it (recursively), as on the command line;
+    when the paths hold no workbook at all, :class:`NoWorkbookFound` is raised.
 
     Settings come from ``config`` (or ``./budgetlint.toml``), then these keywords:
     ``lang`` ("zh"/"en"), ``show_info``, ``fail_on`` ("error"/"warning"/"never"), ``disable``
     (rule ids), ``severity`` ({"E002": "error"}), ``thresholds`` ({"low_execution_percent": 85}).
+    ``rules`` adds checks of your own (:class:`Rule`), as ``[[rules]]`` in the settings file does.
     ``on_error="raise"`` raises on the first unreadable file; ``"collect"`` lists it in ``failures``.
     """
     # check(["a.xlsx", "b.xlsx"]) reads as check("a.xlsx", "b.xlsx").
-    paths = tuple(p for arg in paths for p in (arg if isinstance(arg, (list, tuple)) else [arg]))
-    if not paths:
+    flat: "list[_PathLike]" = []
+    for arg in paths:
+        flat.extend(arg if isinstance(arg, (list, tuple)) else [_typing.cast("_PathLike", arg)])
+    if not flat:
         raise ConfigError("check() 需要至少一个文件或文件夹 (at least one path)")
+    own_rules = list(rules) if rules is not None else []
+    _rules.validate(own_rules)  # before the work, which a large folder makes long
     native = _native.check(
-        [os.fspath(p) for p in paths],
-        config=None if config is None else os.fspath(config),
+        [_os.fspath(p) for p in flat],
+        config=None if config is None else _os.fspath(config),
         on_error=on_error,
         lang=lang,
         show_info=show_info,
@@ -209,10 +238,12 @@ def check(
         severity=None if severity is None else dict(severity),
         thresholds=None if thresholds is None else {k: str(v) for k, v in thresholds.items()},
     )
+    if own_rules:
+        _rules.apply(native, own_rules)
     return Report(native)
 
 
-def rules(lang: str = "zh") -> pl.DataFrame:
+def rules(lang: str = "zh") -> "pl.DataFrame":
     """The rule catalog as a frame: id, severity, title."""
     import polars as pl
 
@@ -222,5 +253,3 @@ def rules(lang: str = "zh") -> pl.DataFrame:
 def explain(rule_id: str, lang: str = "zh") -> str:
     """What a rule finds, why it matters, and an example."""
     return _native.explain(rule_id, lang)
-
-

@@ -84,6 +84,7 @@ pub fn indicators_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
     out.push("form", Values::Int(rows.iter().map(|(f, _)| Some(f.form.index as i64)).collect()));
     out.push("kind", text(&rows, |(f, _)| Some(f.form.kind.as_str().to_string())));
     out.push("project", text(&rows, |(f, _)| f.form.project_name().map(str::to_string)));
+    out.push("unit", text(&rows, |(f, _)| Some(f.form.unit.clone())));
     out.push("row", Values::Int(rows.iter().map(|(_, i)| Some(i64::from(i.row) + 1)).collect()));
     out.push("half", text(&rows, |(_, i)| Some(i.half.as_str().to_string())));
     out.push("level1", text(&rows, |(_, i)| i.level1.clone()));

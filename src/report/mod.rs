@@ -72,7 +72,8 @@ pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked 
         findings.extend(sink.into_findings());
     }
     let rollups = rollups(&workbook);
-    let previews = preview::previews(&workbook, grids, &findings, settings.lang);
+    let shown: Vec<&Finding> = findings.iter().filter(|f| settings.shows(f.severity)).collect();
+    let previews = preview::previews(&workbook, grids, &shown, settings.lang);
     Checked { workbook, findings, rollups, previews }
 }
 

@@ -1,0 +1,430 @@
+//! `budgetlint batch`: a period's inbox of submissions checked on every core, each unit's files
+//! reconciled together, each input's annotated copy written under OUT in the inputs' own tree, and one
+//! findings table and one status table for the lot. A bad file never stops the batch; an interrupted
+//! batch leaves no half-written output, and `--resume` takes over what the last run finished.
+//!
+//! The work, in order:
+//! 1. [`inputs::discover`]: every workbook `check` would find, where its outputs go, the other files met.
+//! 2. With `--resume`, the [`record`] of each input whose annotated copy is newer than it (same size,
+//!    same time, same settings): such inputs are not read again.
+//! 3. [`work::survey`] (in parallel): each other input read once for the units it names.
+//! 4. [`group::plan`]: the files of one unit grouped (named inside, by file name, by folder).
+//! 5. In parallel, each group whose files are not all taken over: read with their layout, checked, the
+//!    group reconciled ([`work::check_group`]), each file's annotated copy and record written.
+//! 6. [`tables::write_tables`]: OUT/findings.xlsx, findings.parquet, findings.csv, status.csv.
+
+pub mod group;
+pub mod inputs;
+pub mod progress;
+#[cfg(feature = "python")]
+pub(crate) mod python;
+pub mod record;
+pub mod tables;
+pub mod work;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::batch::group::{Group, Member, Survey};
+use crate::batch::inputs::{absolute, Input};
+use crate::batch::progress::Progress;
+use crate::batch::record::{nanos, record_path, write_whole, Record, State, StoredFinding};
+use crate::check::catalog::Severity;
+use crate::error::{Error, Result};
+use crate::model::{Lang, Workbook};
+use crate::report::{FileReport, Report};
+use crate::settings::Settings;
+use crate::write::annotated::annotated_workbook;
+
+/// The consolidated outputs, in OUT.
+pub const CONSOLIDATED: &[&str] = &["findings.xlsx", "findings.parquet", "findings.csv", "status.csv"];
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub inputs: Vec<PathBuf>,
+    pub out_dir: PathBuf,
+    /// Threads; all cores when None.
+    pub jobs: Option<usize>,
+    pub resume: bool,
+    /// No progress on stderr.
+    pub quiet: bool,
+}
+
+/// What a batch did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// 2 when an input could not be read or its outputs written; else 1 when a finding reaches `fail_on`; else 0.
+    pub exit_code: i32,
+    pub records: Vec<Record>,
+}
+
+/// Runs a batch (see the module's doc).
+///
+/// # Errors
+/// [`Error::Usage`] when the inputs hold no workbook, [`Error::Write`] when OUT or a consolidated table
+/// cannot be written. Inputs that cannot be read are no error: their status says why.
+pub fn run(options: &Options, settings: &Settings) -> Result<Outcome> {
+    let lang = settings.lang;
+    let found = inputs::discover(&options.inputs, &options.out_dir);
+    if found.inputs.is_empty() {
+        let given: Vec<String> = options.inputs.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::Usage(match lang {
+            Lang::Zh => format!("{}：没有找到要检查的工作簿（.xlsx .xlsm .xls .ods .xlsb）", given.join("、")),
+            Lang::En => format!("{}: no workbook to check (.xlsx .xlsm .xls .ods .xlsb)", given.join(", ")),
+        }));
+    }
+    let out_dir = absolute(&options.out_dir);
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::Write { path: out_dir.clone(), detail: e.to_string() })?;
+    record::remove_leftovers(&out_dir);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage(format!("--jobs: {e}")))?;
+    let start = Instant::now();
+    let mut records = pool.install(|| check_inputs(&found.inputs, &out_dir, options, settings));
+    for skipped in &found.skipped {
+        records.push(skipped_record(skipped, settings));
+    }
+    tables::write_tables(&out_dir, &records, settings)?;
+    let exit_code = exit_code(&records, settings);
+    if !options.quiet {
+        report_end(&records, &options.out_dir, start.elapsed().as_secs_f64(), lang);
+    }
+    Ok(Outcome { exit_code, records })
+}
+
+fn exit_code(records: &[Record], settings: &Settings) -> i32 {
+    if records.iter().any(|r| matches!(r.state, State::Unreadable | State::Failed)) {
+        return 2;
+    }
+    let fails = |f: &StoredFinding| Severity::parse(&f.severity).is_some_and(|s| settings.fail_on.fails(s));
+    if records.iter().any(|r| r.findings.iter().any(fails)) {
+        1
+    } else {
+        0
+    }
+}
+
+/// Every input's record, in input order: taken over from the last run where it stands, else checked.
+fn check_inputs(inputs: &[Input], out_dir: &Path, options: &Options, settings: &Settings) -> Vec<Record> {
+    let fingerprint = format!("{settings:?}");
+    let lang = settings.lang;
+    let previous: Vec<Option<Record>> = if options.resume {
+        inputs.par_iter().map(|input| still_valid(input, out_dir, &fingerprint)).collect()
+    } else {
+        vec![None; inputs.len()]
+    };
+    let to_read = previous.iter().filter(|p| p.is_none()).count();
+    if !options.quiet && to_read > 1 {
+        eprintln!("{}", match lang {
+            Lang::Zh => format!("正在读取 {to_read} 个文件以识别各单位的材料…"),
+            Lang::En => format!("reading {to_read} files to find each unit's submission…"),
+        });
+    }
+    let progress = Progress::new(inputs.len(), lang, options.quiet);
+    let surveyed: Vec<(Result<Survey>, f64)> = inputs
+        .par_iter()
+        .zip(&previous)
+        .map(|(input, previous)| match previous {
+            Some(record) => (Ok(record.survey.clone().unwrap_or_default()), 0.0),
+            None => {
+                let start = Instant::now();
+                (work::survey(&input.path), start.elapsed().as_secs_f64())
+            }
+        })
+        .collect();
+    let members: Vec<Member<'_>> =
+        inputs.iter().zip(&surveyed).map(|(input, (survey, _))| Member { relative: &input.relative, survey: survey.as_ref().ok() }).collect();
+    let groups = group::plan(&members);
+    let mut records: Vec<Option<Record>> = vec![None; inputs.len()];
+    // The unreadable ones are done.
+    for (i, (survey, seconds)) in surveyed.iter().enumerate() {
+        if let Err(error) = survey {
+            let record = unreadable_record(&inputs[i], error, *seconds, &fingerprint, lang);
+            progress.file_done(&record.relative, 0, 0);
+            records[i] = Some(record);
+        }
+    }
+    let mut to_check: Vec<&Group> = Vec::new();
+    let mut previous = previous;
+    for group in &groups {
+        let names = group_names(inputs, group);
+        let taken_over = group.members.iter().all(|&i| {
+            previous[i].as_ref().is_some_and(|r| r.group == names && r.group_unit == group.unit)
+        });
+        if !taken_over {
+            to_check.push(group);
+            continue;
+        }
+        for &i in &group.members {
+            let mut record = previous[i].take().expect("checked above");
+            record.resumed = true;
+            let [errors, warnings] = shown_counts(&record.findings, settings);
+            progress.file_done(&record.relative, errors, warnings);
+            records[i] = Some(record);
+        }
+    }
+    // Inputs that live inside OUT are never written over (a copy is never named like an input).
+    let inputs_in_out: Vec<PathBuf> = inputs.iter().map(|i| absolute(&i.path)).filter(|p| p.starts_with(out_dir)).collect();
+    let context = Context { inputs, out_dir, settings, fingerprint: &fingerprint, surveyed: &surveyed, progress: &progress, inputs_in_out: &inputs_in_out };
+    // Large groups first, so no core is left with one at the end.
+    to_check.sort_by_key(|g| std::cmp::Reverse(g.members.len()));
+    let checked: Vec<(usize, Record)> = to_check.par_iter().flat_map_iter(|group| check_and_write(group, &context)).collect();
+    progress.finish();
+    for (i, record) in checked {
+        records[i] = Some(record);
+    }
+    records.into_iter().flatten().collect()
+}
+
+struct Context<'a> {
+    inputs: &'a [Input],
+    out_dir: &'a Path,
+    settings: &'a Settings,
+    fingerprint: &'a str,
+    surveyed: &'a [(Result<Survey>, f64)],
+    progress: &'a Progress,
+    inputs_in_out: &'a [PathBuf],
+}
+
+/// The relative paths of a group's files, as records keep them.
+fn group_names(inputs: &[Input], group: &Group) -> Vec<String> {
+    group.members.iter().map(|&i| slashed(&inputs[i].relative)).collect()
+}
+
+fn slashed(path: &Path) -> String {
+    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+fn shown_counts(findings: &[StoredFinding], settings: &Settings) -> [usize; 2] {
+    let count = |level: Severity| findings.iter().filter(|f| Severity::parse(&f.severity) == Some(level) && settings.shows(level)).count();
+    [count(Severity::Error), count(Severity::Warning)]
+}
+
+/// The record of an input from the last run, if its annotated copy is still its own: the input has
+/// the size and time it had then, the copy is newer than it and whole, the settings are the same.
+fn still_valid(input: &Input, out_dir: &Path, fingerprint: &str) -> Option<Record> {
+    let record = record::load(&record_path(out_dir, &input.relative))?;
+    let modified = input.modified.and_then(nanos);
+    if record.state != State::Checked || record.settings != fingerprint || record.size != input.size || record.modified != modified {
+        return None;
+    }
+    let copy = std::fs::metadata(out_dir.join(record.annotated.as_deref()?)).ok()?;
+    let newer = match (copy.modified().ok(), input.modified) {
+        (Some(copy), Some(input)) => copy >= input,
+        _ => false,
+    };
+    (newer && Some(copy.len()) == record.annotated_size).then_some(record)
+}
+
+/// Checks one group and writes each file's annotated copy and record.
+fn check_and_write(group: &Group, cx: &Context<'_>) -> Vec<(usize, Record)> {
+    let paths: Vec<&Path> = group.members.iter().map(|&i| cx.inputs[i].path.as_path()).collect();
+    let names = group_names(cx.inputs, group);
+    let files = work::check_group(&paths, group.unit.as_deref(), cx.settings, true);
+    group
+        .members
+        .par_iter()
+        .zip(files.into_par_iter())
+        .map(|(&i, file)| {
+            let input = &cx.inputs[i];
+            let (survey, survey_seconds) = &cx.surveyed[i];
+            let record = write_outputs(input, file, &names, group, (survey.as_ref().ok(), *survey_seconds), cx);
+            let [errors, warnings] = shown_counts(&record.findings, cx.settings);
+            cx.progress.file_done(&record.relative, errors, warnings);
+            (i, record)
+        })
+        .collect()
+}
+
+fn write_outputs(input: &Input, file: work::CheckedFile, names: &[String], group: &Group, surveyed: (Option<&Survey>, f64), cx: &Context<'_>) -> Record {
+    let (survey, survey_seconds) = surveyed;
+    let start = Instant::now();
+    let lang = cx.settings.lang;
+    let mut record = base_record(input, cx.fingerprint);
+    record.group = names.to_vec();
+    record.group_unit = group.unit.clone();
+    let checked = match file.report.outcome {
+        Ok(checked) => checked,
+        Err(error) => {
+            let mut record = unreadable_record(input, &error, file.elapsed.as_secs_f64() + survey_seconds, cx.fingerprint, lang);
+            record.group = names.to_vec();
+            record.group_unit = group.unit.clone();
+            return record;
+        }
+    };
+    // What grouping read (before the group's unit was given): what grouping reads again on --resume.
+    record.survey = Some(survey.cloned().unwrap_or_else(|| group::survey_workbook(&checked.workbook)));
+    record.units = units_of(&checked.workbook);
+    record.projects = checked.workbook.tables.iter().map(|t| t.projects().count()).sum();
+    record.findings = checked.findings.iter().map(StoredFinding::of).collect();
+    let target = cx.out_dir.join(&input.annotated);
+    let written = work::guarded(&input.path, || {
+        let bytes = annotated_workbook(&file.grids, &checked, cx.settings).map_err(|e| Error::Write { path: target.clone(), detail: e.to_string() })?;
+        write_whole(&target, &bytes, cx.inputs_in_out)?;
+        Ok(bytes.len() as u64)
+    });
+    drop(file.grids);
+    record.seconds = file.elapsed.as_secs_f64() + survey_seconds + start.elapsed().as_secs_f64();
+    match (written, file.rule_error) {
+        (Ok(size), None) => {
+            record.state = State::Checked;
+            record.annotated = Some(slashed(&input.annotated));
+            record.annotated_size = Some(size);
+            // The record last: it is what says the copy is done.
+            if let Ok(json) = serde_json::to_vec(&record) {
+                if let Err(error) = write_whole(&record_path(cx.out_dir, &input.relative), &json, cx.inputs_in_out) {
+                    eprintln!("{} {}", lang.pick("警告：", "warning:"), error.message(lang));
+                }
+            }
+        }
+        (Err(error), _) => {
+            record.state = State::Failed;
+            record.kind = Some(error.kind().to_string());
+            record.reason = Some(error.message(lang));
+        }
+        (Ok(_), Some(rule_error)) => {
+            let _ = std::fs::remove_file(&target);
+            record.state = State::Failed;
+            record.kind = Some("ConfigError".into());
+            record.reason = Some(rule_error);
+        }
+    }
+    record
+}
+
+/// The units a workbook's documents belong to, each once, in order.
+fn units_of(workbook: &Workbook) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    let mut add = |unit: &str| {
+        if !unit.is_empty() && !units.iter().any(|u| u == unit) {
+            units.push(unit.to_string());
+        }
+    };
+    for table in &workbook.tables {
+        if table.lists_units() {
+            table.rows.iter().for_each(|r| add(table.unit_of(r)));
+        } else {
+            add(&table.unit);
+        }
+    }
+    workbook.forms.iter().for_each(|f| add(&f.unit));
+    units
+}
+
+fn base_record(input: &Input, fingerprint: &str) -> Record {
+    Record {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        settings: fingerprint.to_string(),
+        file: input.path.display().to_string(),
+        relative: slashed(&input.relative),
+        size: input.size,
+        modified: input.modified.and_then(nanos),
+        state: State::Checked,
+        kind: None,
+        reason: None,
+        survey: None,
+        group: Vec::new(),
+        group_unit: None,
+        units: Vec::new(),
+        projects: 0,
+        seconds: 0.0,
+        annotated: None,
+        annotated_size: None,
+        resumed: false,
+        findings: Vec::new(),
+    }
+}
+
+fn unreadable_record(input: &Input, error: &Error, seconds: f64, fingerprint: &str, lang: Lang) -> Record {
+    let mut record = base_record(input, fingerprint);
+    record.state = State::Unreadable;
+    record.kind = Some(error.kind().to_string());
+    record.reason = Some(error.message(lang));
+    record.seconds = seconds;
+    // The unit its name or folder names, so the summary by unit can say whose file it is.
+    let paths = [input.relative.clone()];
+    let none = Survey::default();
+    let members = [Member { relative: &paths[0], survey: Some(&none) }];
+    record.group_unit = group::plan(&members).pop().and_then(|g| g.unit);
+    record
+}
+
+fn skipped_record(skipped: &inputs::Skipped, settings: &Settings) -> Record {
+    let input = Input { path: skipped.path.clone(), relative: skipped.relative.clone(), annotated: PathBuf::new(), size: None, modified: None };
+    let mut record = base_record(&input, "");
+    record.state = State::Skipped;
+    record.kind = Some(skipped.why.code().to_string());
+    record.reason = Some(skipped.why.reason(settings.lang));
+    record
+}
+
+/// The closing lines on stderr: what was done, what failed, where the tables are.
+fn report_end(records: &[Record], out_dir: &Path, seconds: f64, lang: Lang) {
+    let count = |state: State| records.iter().filter(|r| r.state == state).count();
+    let resumed = records.iter().filter(|r| r.resumed).count();
+    let (checked, unreadable, failed, skipped) = (count(State::Checked), count(State::Unreadable), count(State::Failed), count(State::Skipped));
+    for record in records.iter().filter(|r| matches!(r.state, State::Unreadable | State::Failed)).take(20) {
+        eprintln!("{} {}", lang.pick("错误：", "error:"), record.reason.as_deref().unwrap_or(&record.file));
+    }
+    if unreadable + failed > 20 {
+        eprintln!("{}", match lang {
+            Lang::Zh => format!("……另有 {} 个，见 status.csv", unreadable + failed - 20),
+            Lang::En => format!("… and {} more, see status.csv", unreadable + failed - 20),
+        });
+    }
+    let rate = (checked + failed) as f64 / seconds.max(1e-9);
+    eprintln!("{}", match lang {
+        Lang::Zh => format!(
+            "已检查 {checked} 个文件（其中 {resumed} 个沿用上次结果），无法读取 {unreadable} 个，未完成 {failed} 个，跳过 {skipped} 个；用时 {seconds:.1} 秒（{rate:.1} 个/秒）。结果见 {}",
+            out_dir.join("findings.xlsx").display()
+        ),
+        Lang::En => format!(
+            "{checked} files checked ({resumed} taken from the last run), {unreadable} unreadable, {failed} failed, {skipped} skipped in {seconds:.1} s ({rate:.1} files/s); the tables are in {}",
+            out_dir.join("findings.xlsx").display()
+        ),
+    });
+}
+
+/// The engine without outputs, for Python's `check_many`: every file checked with its group, the
+/// report's files in input order. `jobs` threads (all cores when None).
+pub fn check_many(paths: &[PathBuf], jobs: Option<usize>, settings: Settings) -> Result<Report> {
+    let found = inputs::discover(paths, Path::new("\0no-output"));
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build().map_err(|e| Error::Usage(format!("jobs: {e}")))?;
+    let files = pool.install(|| {
+        let surveys: Vec<Result<Survey>> = found.inputs.par_iter().map(|input| work::survey(&input.path)).collect();
+        let members: Vec<Member<'_>> =
+            found.inputs.iter().zip(&surveys).map(|(input, survey)| Member { relative: &input.relative, survey: survey.as_ref().ok() }).collect();
+        let groups = group::plan(&members);
+        let mut files: Vec<Option<FileReport>> = (0..found.inputs.len()).map(|_| None).collect();
+        let checked: Vec<(usize, FileReport)> = groups
+            .par_iter()
+            .flat_map_iter(|group| {
+                let paths: Vec<&Path> = group.members.iter().map(|&i| found.inputs[i].path.as_path()).collect();
+                let reports = work::check_group(&paths, group.unit.as_deref(), &settings, false);
+                group.members.clone().into_iter().zip(reports.into_iter().map(|f| f.report)).collect::<Vec<_>>()
+            })
+            .collect();
+        for (i, report) in checked {
+            files[i] = Some(report);
+        }
+        for (i, survey) in surveys.into_iter().enumerate() {
+            if let Err(error) = survey {
+                files[i] = Some(FileReport { path: found.inputs[i].path.clone(), outcome: Err(error) });
+            }
+        }
+        files.into_iter().flatten().collect()
+    });
+    Ok(Report { files, settings })
+}
+
+/// [`group::plan`] over relative paths, with unreadable files (no survey) as groups of their own.
+pub fn plan_relatives(relatives: &[&Path], surveys: &[Option<Survey>]) -> Vec<(Vec<usize>, Option<String>)> {
+    let members: Vec<Member<'_>> = relatives.iter().zip(surveys).map(|(relative, survey)| Member { relative, survey: survey.as_ref() }).collect();
+    let mut groups: Vec<(Vec<usize>, Option<String>)> = group::plan(&members).into_iter().map(|g| (g.members, g.unit)).collect();
+    groups.extend(surveys.iter().enumerate().filter(|(_, s)| s.is_none()).map(|(i, _)| (vec![i], None)));
+    groups.sort_by_key(|(members, _)| members[0]);
+    groups
+}
