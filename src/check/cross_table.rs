@@ -171,28 +171,31 @@ struct Scope<'s, 'a> {
 fn projects_agree(part: &ListTable, scope: &Scope, sink: &mut Sink) {
     for row in part.projects() {
         let Some(twin) = scope.index.twin(&scope.unit, row) else { continue };
-        let pairs = Amount::ALL.map(|a| (a.label(sink.lang), row.amount(a), twin.amount(a)));
+        let pairs = Amount::ALL.map(|a| (a.label(sink.lang), "", row.amount(a), twin.amount(a)));
         let ratio_label = sink.lang.pick("预算支出比例", "ratio");
-        for (what, here, there) in pairs.into_iter().chain([(ratio_label, &row.ratio, &twin.ratio)]) {
-            differs(part, row, scope.summary, what, here, there, sink);
+        for (what, suffix, here, there) in pairs.into_iter().chain([(ratio_label, "%", &row.ratio, &twin.ratio)]) {
+            differs(part, row, scope.summary, (what, suffix), here, there, sink);
         }
     }
 }
 
-fn differs(part: &ListTable, row: &ListRow, summary: &ListTable, what: &str, here: &Field, there: &Field, sink: &mut Sink) {
+/// `what`: the figure's name and the suffix it is shown with (`%` for a ratio).
+fn differs(part: &ListTable, row: &ListRow, summary: &ListTable, what: (&str, &str), here: &Field, there: &Field, sink: &mut Sink) {
     let (Some(a), Some(b)) = (here.figure(), there.figure()) else { return };
     if Interval::of(a).meets(Interval::of(b)) {
         return;
     }
     let label = row.label(sink.lang);
     let (this, other) = (part.label(), summary.label());
+    let (what, suffix) = what;
+    let (ours, theirs) = (format!("{}{suffix}", shown(a)), format!("{}{suffix}", shown(b)));
     let message = sink.say(
-        format!("{label}：{this} {what}为 {}，{other}（{}）为 {}", shown(a), b.cell, shown(b)),
-        format!("{label}: {what} is {} in {this} but {} in {other} ({})", shown(a), shown(b), b.cell),
+        format!("{label}：{this} {what}为 {ours}，{other}（{}）为 {theirs}", b.cell),
+        format!("{label}: {what} is {ours} in {this} but {theirs} in {other} ({})", b.cell),
     );
     sink.at("X003", part, Some(row), Some(a.cell))
-        .found(shown(a))
-        .expected(shown(b))
+        .found(ours)
+        .expected(theirs)
         .inputs(format!("{other}!{}", b.cell))
         .emit(message);
 }

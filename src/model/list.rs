@@ -224,12 +224,14 @@ impl ListTable {
         self.rows.iter().filter(|r| r.kind == RowKind::Project)
     }
 
-    /// A short name for messages: the 表N number of the title, else the sheet.
+    /// A short name for messages: the 表N number of the title, else the sheet's name.
     pub fn label(&self) -> String {
-        match &self.title {
-            Some(title) => title.split_whitespace().next().unwrap_or(title).to_string(),
-            None => self.sheet.clone(),
-        }
+        let number = self.title.as_deref().and_then(|title| title.split_whitespace().next()).filter(|first| {
+            let mut chars = first.chars();
+            chars.next() == Some('表') && chars.next().is_some_and(|c| c.is_ascii_digit())
+        });
+        // Every unit's sheet may carry the same long title; its sheet name tells them apart.
+        number.map_or_else(|| self.sheet.clone(), str::to_string)
     }
 
     /// The budget unit of one of the table's rows.

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use crate::check::catalog::{RuleInfo, Severity, RULES};
 use crate::model::Lang;
+use crate::read::unit::{same_unit, unit_key};
 use crate::report::{Finding, Report};
 
 /// ANSI colours, used only when writing to a terminal.
@@ -56,18 +57,24 @@ fn render_findings(out: &mut String, findings: &[&Finding], style: Style, lang: 
         let _ = writeln!(out, "  {}", lang.pick("未发现问题", "no findings"));
         return;
     }
-    let mut units: Vec<Option<&str>> = Vec::new();
+    // One group per unit, however it is spelled (月坛街道 in a 汇总, its full name on its own sheet).
+    let mut units: Vec<&str> = Vec::new();
+    let group_of = |units: &[&str], unit: &str| units.iter().position(|u| same_unit(&unit_key(u), &unit_key(unit)));
+    let mut groups: Vec<usize> = Vec::with_capacity(findings.len());
     for finding in findings {
-        if !units.contains(&finding.unit.as_deref()) {
-            units.push(finding.unit.as_deref());
-        }
+        let unit = finding.unit.as_deref().unwrap_or("—");
+        let group = group_of(&units, unit).unwrap_or_else(|| {
+            units.push(unit);
+            units.len() - 1
+        });
+        groups.push(group);
     }
     if units.len() < 2 {
         return render_by_sheet(out, findings, style, lang, "  ");
     }
-    for unit in units {
-        let _ = writeln!(out, "  {} {}", lang.pick("单位", "unit"), unit.unwrap_or("—"));
-        let of_unit: Vec<&Finding> = findings.iter().filter(|f| f.unit.as_deref() == unit).copied().collect();
+    for (at, unit) in units.iter().enumerate() {
+        let _ = writeln!(out, "  {} {unit}", lang.pick("单位", "unit"));
+        let of_unit: Vec<&Finding> = findings.iter().zip(&groups).filter(|(_, g)| **g == at).map(|(f, _)| *f).collect();
         render_by_sheet(out, &of_unit, style, lang, "    ");
     }
 }
