@@ -18,6 +18,8 @@ Needs the package installed in release mode (`maturin develop --release`) and th
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -33,8 +35,13 @@ from units_bench import TIME, find_budgetlint, measure  # noqa: E402
 
 
 def batch(exe: str, inbox: Path, out: Path, jobs: int):
+    """One run: wall time and peak RSS (units_bench.measure), plus the CPU seconds it used (user + sys)."""
     shutil.rmtree(out, ignore_errors=True)
-    return measure([exe, "batch", str(inbox), "--out-dir", str(out), "--jobs", str(jobs), "--quiet"])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = measure([exe, "batch", str(inbox), "--out-dir", str(out), "--jobs", str(jobs), "--quiet"])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return run
 
 
 def openpyxl_file_by_file(files: list[Path], out: Path) -> tuple[float, int]:
@@ -88,10 +95,12 @@ def main() -> int:
     n = len(files)
     rate1, rate2 = n / one.seconds, n / two.seconds
     op_rate = len(sample) / op_seconds
-    print(f"budgetlint batch ({exe}; one run each; peak RSS by {how}):")
-    print(f"  --jobs 1   {one.seconds:7.1f} s  {rate1:7.1f} files/s  {one.peak_rss / 2**20:7.1f} MiB  exit {one.returncode}")
+    load = os.getloadavg()[0]
+    print(f"budgetlint batch ({exe}; one run each; peak RSS by {how}; load average {load:.1f} on {os.cpu_count()} cores):")
+    print(f"  --jobs 1   {one.seconds:7.1f} s  {rate1:7.1f} files/s  {one.peak_rss / 2**20:7.1f} MiB  exit {one.returncode}"
+          f"  CPU {one.cpu:.1f} s ({one.cpu / n * 1000:.1f} ms a file)")
     print(f"  --jobs 2   {two.seconds:7.1f} s  {rate2:7.1f} files/s  {two.peak_rss / 2**20:7.1f} MiB  exit {two.returncode}"
-          f"  (target ≥ 100 files/s: {'ok' if rate2 >= 100 else 'UNDER TARGET'})")
+          f"  CPU {two.cpu:.1f} s  (target ≥ 100 files/s: {'ok' if rate2 >= 100 else 'UNDER TARGET'})")
     speedup = rate2 / rate1
     print(f"  1 → 2 jobs {speedup:7.2f}×  (target ≥ 1.8×: {'ok' if speedup >= 1.8 else 'UNDER TARGET'})")
     print(f"  peak RSS, {args.units // 4} → {args.units} submissions (--jobs 2): {small.peak_rss / 2**20:.1f} → "

@@ -75,6 +75,7 @@ pub fn run(options: &Options, settings: &Settings) -> Result<Outcome> {
             Lang::En => format!("{}: no workbook to check (.xlsx .xlsm .xls .ods .xlsb)", given.join(", ")),
         }));
     }
+    keep_memory_flat();
     let out_dir = absolute(&options.out_dir);
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::Write { path: out_dir.clone(), detail: e.to_string() })?;
     record::remove_leftovers(&out_dir);
@@ -93,6 +94,25 @@ pub fn run(options: &Options, settings: &Settings) -> Result<Outcome> {
         report_end(&records, &options.out_dir, start.elapsed().as_secs_f64(), lang);
     }
     Ok(Outcome { exit_code, records })
+}
+
+/// glibc serves a block above its mmap threshold from a fresh mapping and gives it back when freed, but
+/// raises the threshold (up to 32 MiB) each time such a block is freed; after that the sheets and
+/// workbooks of each file come from its heaps, which keep what was freed among what is still held: on a
+/// thousand inboxed files the batch grew to 190 MB, against 55 MB with the threshold held at its
+/// initial 128 KiB, in the same time. Held there for the batch's process.
+fn keep_memory_flat() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        const M_MMAP_THRESHOLD: i32 = -3;
+        // SAFETY: mallopt only tunes glibc's allocator, and may be called at any time from any thread.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        }
+    }
 }
 
 fn exit_code(records: &[Record], settings: &Settings) -> i32 {
@@ -226,8 +246,8 @@ fn check_and_write(group: &Group, cx: &Context<'_>) -> Vec<(usize, Record)> {
     let files = work::check_group(&paths, group.unit.as_deref(), cx.settings, true);
     group
         .members
-        .par_iter()
-        .zip(files.into_par_iter())
+        .iter()
+        .zip(files)
         .map(|(&i, file)| {
             let input = &cx.inputs[i];
             let (survey, survey_seconds) = &cx.surveyed[i];
@@ -259,7 +279,10 @@ fn write_outputs(input: &Input, file: work::CheckedFile, names: &[String], group
     record.survey = Some(survey.cloned().unwrap_or_else(|| group::survey_workbook(&checked.workbook)));
     record.units = units_of(&checked.workbook);
     record.projects = checked.workbook.tables.iter().map(|t| t.projects().count()).sum();
-    record.findings = checked.findings.iter().map(StoredFinding::of).collect();
+    // Only what the settings show: a hidden info finding is in no output (nor the exit code), and a form
+    // alone can carry hundreds; other settings make other records anyway.
+    record.findings = checked.findings.iter().filter(|f| cx.settings.shows(f.severity)).map(StoredFinding::of).collect();
+    record.hidden = checked.findings.len() - record.findings.len();
     let target = cx.out_dir.join(&input.annotated);
     let written = work::guarded(&input.path, || {
         let bytes = annotated_workbook(&file.grids, &checked, cx.settings).map_err(|e| Error::Write { path: target.clone(), detail: e.to_string() })?;
@@ -330,6 +353,7 @@ fn base_record(input: &Input, fingerprint: &str) -> Record {
         group_unit: None,
         units: Vec::new(),
         projects: 0,
+        hidden: 0,
         seconds: 0.0,
         annotated: None,
         annotated_size: None,

@@ -79,8 +79,11 @@ pub struct Record {
     /// Taken from the record of an earlier run (`--resume`), not checked again.
     #[serde(skip)]
     pub resumed: bool,
-    /// Every finding, info included (the settings decide what is shown).
+    /// The findings the settings show.
     pub findings: Vec<StoredFinding>,
+    /// How many info findings the settings hide (`--show-info` shows them).
+    #[serde(default)]
+    pub hidden: usize,
 }
 
 /// A [`Finding`] as kept on disk.

@@ -5,8 +5,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
 use crate::batch::group::{file_stem, survey_workbook, Survey};
 use crate::custom_rules::apply_to_checked;
 use crate::error::{Error, Result};
@@ -33,11 +31,13 @@ pub struct CheckedFile {
     pub rule_error: Option<String>,
 }
 
-/// Reads and checks the files of one group, gives `unit` to their documents that name no unit of
+/// Reads and checks the files of one group (on this thread), gives `unit` to their documents that name no unit of
 /// their own, and reconciles the group. With `layout`, the sheets are read as the annotated copy needs
 /// them and kept.
 pub fn check_group(paths: &[&Path], unit: Option<&str>, settings: &Settings, layout: bool) -> Vec<CheckedFile> {
-    let mut files: Vec<CheckedFile> = paths.par_iter().map(|path| check_one(path, unit, settings, layout)).collect();
+    // One file after the other: the groups run in parallel, and a thread that waited inside its group
+    // would take up another group meanwhile, holding the sheets of both.
+    let mut files: Vec<CheckedFile> = paths.iter().map(|path| check_one(path, unit, settings, layout)).collect();
     let start = Instant::now();
     let mut reports: Vec<FileReport> = files.iter_mut().map(|f| std::mem::replace(&mut f.report, placeholder())).collect();
     let reconciled = catch_unwind(AssertUnwindSafe(|| reconcile(&mut reports, settings)));
