@@ -454,16 +454,17 @@ fn write_results_sheet(sheet: &mut Worksheet, findings: &[&Finding], names: &She
     row += 2;
     let rule_titles = [lang.pick("规则", "rule"), lang.pick("级别", "severity"), lang.pick("说明", "title"), lang.pick("数量", "count")];
     write_header_row(sheet, row, &rule_titles, &header)?;
-    let mut by_rule: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
+    // A rule of the user's own has no catalog title: its first finding's message stands for it.
+    let mut by_rule: BTreeMap<&str, (Severity, usize, &str)> = BTreeMap::new();
     for finding in findings {
-        let entry = by_rule.entry(finding.rule).or_insert((finding.severity, 0));
+        let entry = by_rule.entry(finding.rule).or_insert((finding.severity, 0, finding.message.as_str()));
         entry.1 += 1;
     }
-    for (id, (severity, count)) in &by_rule {
+    for (id, (severity, count, message)) in &by_rule {
         row += 1;
         sheet.write_string(row, 0, *id)?;
         sheet.write_string(row, 1, severity.label(lang))?;
-        sheet.write_string(row, 2, rule(id).map_or("", |r| r.title.get(lang)))?;
+        sheet.write_string(row, 2, rule(id).map_or(*message, |r| r.title.get(lang)))?;
         sheet.write_number(row, 3, *count as f64)?;
     }
     row += 2;
