@@ -284,7 +284,7 @@ fn write_outputs(input: &Input, file: work::CheckedFile, names: &[String], group
     record.findings = checked.findings.iter().filter(|f| cx.settings.shows(f.severity)).map(StoredFinding::of).collect();
     record.hidden = checked.findings.len() - record.findings.len();
     let target = cx.out_dir.join(&input.annotated);
-    let written = work::guarded(&input.path, || {
+    let written = crate::report::contain_panic(&input.path, || {
         let bytes = annotated_workbook(&file.grids, &checked, cx.settings).map_err(|e| Error::Write { path: target.clone(), detail: e.to_string() })?;
         write_whole(&target, &bytes, cx.inputs_in_out)?;
         Ok(bytes.len() as u64)

@@ -10,12 +10,12 @@ use crate::custom_rules::apply_to_checked;
 use crate::error::{Error, Result};
 use crate::read::grid::{no_grids_if_empty, read_grids, read_grids_with_layout, Grid};
 use crate::read::workbook_from_grids;
-use crate::report::{check_grids, reconcile, Checked, FileReport};
+use crate::report::{check_grids, contain_panic, reconcile, Checked, FileReport};
 use crate::settings::Settings;
 
 /// Reads a file for grouping: the units it names (its values only; the check reads it again).
 pub fn survey(path: &Path) -> Result<Survey> {
-    guarded(path, || {
+    contain_panic(path, || {
         let grids = no_grids_if_empty(read_grids(path))?;
         Ok(survey_workbook(&workbook_from_grids(path, &grids)))
     })
@@ -60,7 +60,7 @@ fn check_one(path: &Path, unit: Option<&str>, settings: &Settings, layout: bool)
     let start = Instant::now();
     let mut rule_error = None;
     let mut grids = Vec::new();
-    let outcome = guarded(path, || {
+    let outcome = contain_panic(path, || {
         let read = if layout { read_grids_with_layout(path) } else { read_grids(path) };
         grids = no_grids_if_empty(read)?;
         let mut checked = check_grids(path, &grids, settings);
@@ -77,18 +77,6 @@ fn check_one(path: &Path, unit: Option<&str>, settings: &Settings, layout: bool)
         grids = Vec::new();
     }
     CheckedFile { report: FileReport { path: path.to_path_buf(), outcome }, grids, elapsed: start.elapsed(), rule_error }
-}
-
-/// Runs `work`; a panic (a bug met on a strange file) becomes that file's error and the batch goes on.
-pub fn guarded<T>(path: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-        let detail = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        Err(Error::Internal { path: path.to_path_buf(), detail })
-    })
 }
 
 /// The documents the reader gave the file's name as their unit (it names none) belong to the
