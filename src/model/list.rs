@@ -34,7 +34,7 @@ impl RowKind {
 }
 
 /// The amount columns of a project list: the core three, then any others the table has
-/// (追加（减）, 结余, 财政拨款 …), by their position in [`ListTable::extra_amounts`].
+/// (追加（减）, 结余, 财政拨款 …), by their position in [`Columns::extra_amounts`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Amount {
     BudgetInitial,
