@@ -33,7 +33,7 @@ enum Command {
     /// 读取附件1或绩效表，输出规范化数据 / read lists or forms into normalized rows
     #[command(override_usage = "budgetlint extract [OPTIONS] <FILES>...")]
     Extract {
-        /// 工作簿或文件夹 / workbooks or folders (.xlsx .xlsm .xls .ods)
+        /// 工作簿或文件夹 / workbooks or folders (.xlsx .xlsm .xls .ods .xlsb)
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// 输出什么：项目（清单各行）、绩效表、绩效指标 / what to extract
@@ -515,8 +515,8 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
     if inputs.is_empty() {
         let given: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         return Err(Error::Usage(match lang {
-            Lang::Zh => format!("{}：没有找到要检查的工作簿（.xlsx .xlsm .xls .ods）", given.join("、")),
-            Lang::En => format!("{}: no workbook to check (.xlsx .xlsm .xls .ods)", given.join(", ")),
+            Lang::Zh => format!("{}：没有找到要检查的工作簿（.xlsx .xlsm .xls .ods .xlsb）", given.join("、")),
+            Lang::En => format!("{}: no workbook to check (.xlsx .xlsm .xls .ods .xlsb)", given.join(", ")),
         }));
     }
     let extension = outputs.file.as_deref().map(|p| p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default());

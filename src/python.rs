@@ -295,8 +295,8 @@ fn check(
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         let shown = shown.join(", ");
         let err = NoWorkbookFound::new_err(match settings.lang {
-            Lang::Zh => format!("{shown}：没有找到要检查的工作簿（.xlsx .xlsm .xls .ods）"),
-            Lang::En => format!("{shown}: no workbook to check (.xlsx .xlsm .xls .ods)"),
+            Lang::Zh => format!("{shown}：没有找到要检查的工作簿（.xlsx .xlsm .xls .ods .xlsb）"),
+            Lang::En => format!("{shown}: no workbook to check (.xlsx .xlsm .xls .ods .xlsb)"),
         });
         let _ = err.value(py).setattr("path", paths.first().map(|p| p.display().to_string()));
         let _ = err.value(py).setattr("sheet", py.None());
