@@ -59,9 +59,11 @@ fn settle_units(path: &Path, tables: &mut [ListTable], forms: &mut [Form]) {
     }
 }
 
-/// The file's name without its extension: the unit of a workbook that names none.
+/// The unit of a workbook that names none: what its file name names once document words, table
+/// numbers and dates are taken out (`表1-表8-月坛街道-2020.xlsx` → 月坛街道), else the name itself.
 fn file_unit(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    unit::name_hint(&stem).unwrap_or(stem)
 }
 
 /// Reads every document of a workbook, whatever it holds; an error only when the file cannot be read.

@@ -79,6 +79,44 @@ pub fn same_unit(a: &str, b: &str) -> bool {
     a == b || (a.chars().count() >= 2 && b.chars().count() >= 2 && (a.contains(b) || b.contains(a)))
 }
 
+/// Words of document titles, versions and stamps that file and folder names carry beside a unit's name.
+const NOISE: &[&str] = &[
+    "项目支出绩效跟踪清单", "项目支出绩效跟踪分析表", "绩效目标执行监控表", "绩效跟踪分析表", "绩效跟踪清单", "绩效目标申报表",
+    "绩效跟踪报告", "执行监控表", "跟踪分析表", "绩效自评表", "项目支出", "跟踪清单", "跟踪报告", "监控表", "自评表", "申报表",
+    "分析表", "汇总表", "绩效跟踪", "提交材料", "报送材料", "附件", "清单", "汇总", "报表", "跟踪", "绩效", "报告", "材料",
+    "修改稿", "修改版", "修订版", "修订", "最终版", "最终", "终稿", "定稿", "正式版", "副本", "新版", "备份", "盖章", "公章",
+    "年度", "上半年", "下半年", "全年", "季度",
+];
+
+/// The unit a file or folder name names, if anything of it is left once document words, dates, digits
+/// and punctuation are taken out (at least two CJK characters): `附件1-月坛街道（盖章）` → 月坛街道.
+pub fn name_hint(name: &str) -> Option<String> {
+    let mut text: String = name.chars().map(to_half_width).filter(|c| !c.is_whitespace()).collect();
+    for word in NOISE {
+        text = text.replace(word, "");
+    }
+    // Table numbers (表1-表8): the 表 goes with the number after it.
+    let chars: Vec<char> = text.chars().collect();
+    text = chars.iter().enumerate().filter(|(i, c)| !(**c == '表' && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()))).map(|(_, c)| *c).collect();
+    // Dates: the 年 / 月 / 日 / 季 after a number go with it (2020年, 1-6月).
+    let mut kept = String::with_capacity(text.len());
+    // A date word goes with the number before it (2020年, 2020年度, 6月).
+    let (mut after_digit, mut after_year) = (false, false);
+    for c in text.chars() {
+        let date_word = (after_digit && matches!(c, '年' | '月' | '日' | '季')) || (after_year && c == '度');
+        after_year = date_word && c == '年';
+        after_digit = c.is_ascii_digit();
+        if !date_word && !after_digit && is_cjk(c) {
+            kept.push(c);
+        }
+    }
+    (kept.chars().count() >= 2).then_some(kept)
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +151,13 @@ mod tests {
         for sheet in ["表1", "汇总", "Sheet1", "附件1", "综合办公室", "市民服务中心"] {
             assert_eq!(sheet_names_unit(sheet), None, "{sheet}");
         }
+    }
+
+    #[test]
+    fn file_names_name_their_unit_without_table_numbers_and_dates() {
+        assert_eq!(name_hint("表1-表8-月坛街道-2020").as_deref(), Some("月坛街道"));
+        assert_eq!(name_hint("月坛街道-表1").as_deref(), Some("月坛街道"));
+        assert_eq!(name_hint("附件1"), None);
     }
 
     #[test]
