@@ -50,7 +50,7 @@ def test_notebook_runs_top_to_bottom_from_another_directory(name, tmp_path, monk
         assert "#FFC7CE" in text, "the report renders as its coloured HTML view"
     elif name.startswith("02"):
         assert (out / "execution_by_department.png").stat().st_size > 0
-        assert {p.name for p in out.glob("*.checked.xlsx")} == {"附件1-月坛街道-2020.checked.xlsx", "表1-表8-月坛街道-2020.checked.xlsx"}
+        assert {p.name for p in out.glob("*.checked.xlsx")} == {"附件1-月坛街道-2020.checked.xlsx", "附件2-月坛街道-2020.checked.xlsx", "表1-表8-月坛街道-2020.checked.xlsx"}
         assert "image/png" in json.dumps([o.get("data", {}) for c in book.cells for o in c.get("outputs", [])])
     else:
         assert "U001" in text and "U002" in text
