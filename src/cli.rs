@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::catalog::{rule, Severity};
 use crate::error::{Error, Result};
@@ -53,26 +53,8 @@ enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        /// 何种级别的问题使退出码为 1 / which findings make the exit code 1
-        #[arg(long, value_enum)]
-        fail_on: Option<FailOnArg>,
-        #[arg(long, value_enum)]
-        lang: Option<LangArg>,
-        /// 配置文件（默认读取当前目录的 budgetlint.toml）/ settings file
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// 显示提示级问题（如尾差）/ show info findings (rounding remainders and the like)
-        #[arg(long)]
-        show_info: bool,
-        /// 关闭规则，如 V004,E003 / switch rules off
-        #[arg(long, value_delimiter = ',')]
-        disable: Vec<String>,
-        /// 改变规则级别，如 E002=error / override a rule's severity
-        #[arg(long, value_name = "RULE=LEVEL")]
-        severity: Vec<String>,
-        /// 设置阈值，如 low_execution_percent=85 / set a threshold
-        #[arg(long, value_name = "NAME=VALUE")]
-        threshold: Vec<String>,
+        #[command(flatten)]
+        settings: SettingsArgs,
         /// 输出文件：.xlsx 为标注后的工作簿，.json .csv .parquet 为问题清单 / annotated workbook (.xlsx) or findings file
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -97,26 +79,8 @@ enum Command {
         /// 跳过标注工作簿比输入更新的文件，沿用其结果 / skip inputs whose annotated copy is newer, reuse their findings
         #[arg(long)]
         resume: bool,
-        /// 何种级别的问题使退出码为 1 / which findings make the exit code 1
-        #[arg(long, value_enum)]
-        fail_on: Option<FailOnArg>,
-        #[arg(long, value_enum)]
-        lang: Option<LangArg>,
-        /// 配置文件（默认读取当前目录的 budgetlint.toml）/ settings file
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// 显示提示级问题（如尾差）/ show info findings
-        #[arg(long)]
-        show_info: bool,
-        /// 关闭规则，如 V004,E003 / switch rules off
-        #[arg(long, value_delimiter = ',')]
-        disable: Vec<String>,
-        /// 改变规则级别，如 E002=error / override a rule's severity
-        #[arg(long, value_name = "RULE=LEVEL")]
-        severity: Vec<String>,
-        /// 设置阈值，如 low_execution_percent=85 / set a threshold
-        #[arg(long, value_name = "NAME=VALUE")]
-        threshold: Vec<String>,
+        #[command(flatten)]
+        settings: SettingsArgs,
         /// 不显示进度 / no progress on stderr
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -212,10 +176,13 @@ impl Cli {
     fn lang(&self) -> Lang {
         match &self.command {
             // Without --lang, the settings file's `lang` speaks for check's errors too.
-            Command::Check { lang: None, config, .. } => Settings::load(config.as_deref()).map(|s| s.lang).unwrap_or_default(),
+            Command::Check { settings: SettingsArgs { lang: None, config, .. }, .. } => {
+                Settings::load(config.as_deref()).map(|s| s.lang).unwrap_or_default()
+            }
+            Command::Check { settings: SettingsArgs { lang, .. }, .. } | Command::Batch { settings: SettingsArgs { lang, .. }, .. } => {
+                lang.map(Lang::from).unwrap_or_default()
+            }
             Command::Extract { lang, .. }
-            | Command::Check { lang, .. }
-            | Command::Batch { lang, .. }
             | Command::Rules { lang }
             | Command::Explain { lang, .. } => lang.map(Lang::from).unwrap_or_default(),
         }
@@ -226,15 +193,12 @@ impl Command {
     fn run(self) -> Result<i32> {
         match self {
             Command::Extract { files, what, output, lang } => extract(&files, what, output.as_deref(), lang.map(Lang::from).unwrap_or_default()),
-            Command::Check { files, format, fail_on, lang, config, show_info, disable, severity, threshold, output, annotate, out_dir } => {
-                let mut settings = Settings::load(config.as_deref())?;
-                apply_flags(&mut settings, Flags { fail_on, lang, show_info, disable, severity, threshold })?;
+            Command::Check { files, format, settings, output, annotate, out_dir } => {
                 let outputs = Outputs { file: output, annotate, out_dir };
-                check(&files, format, &outputs, settings)
+                check(&files, format, &outputs, settings.settings()?)
             }
-            Command::Batch { inputs, out_dir, jobs, resume, fail_on, lang, config, show_info, disable, severity, threshold, quiet } => {
-                let mut settings = Settings::load(config.as_deref())?;
-                apply_flags(&mut settings, Flags { fail_on, lang, show_info, disable, severity, threshold })?;
+            Command::Batch { inputs, out_dir, jobs, resume, settings, quiet } => {
+                let settings = settings.settings()?;
                 let options = crate::batch::Options { inputs, out_dir, jobs: jobs.map(usize::from), resume, quiet };
                 Ok(crate::batch::run(&options, &settings)?.exit_code)
             }
@@ -257,17 +221,42 @@ impl Command {
     }
 }
 
-struct Flags {
+/// The settings flags `check` and `batch` share; they go over the settings file.
+#[derive(Debug, Args)]
+struct SettingsArgs {
+    /// 何种级别的问题使退出码为 1 / which findings make the exit code 1
+    #[arg(long, value_enum)]
     fail_on: Option<FailOnArg>,
+    #[arg(long, value_enum)]
     lang: Option<LangArg>,
+    /// 配置文件（默认读取当前目录的 budgetlint.toml）/ settings file
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// 显示提示级问题（如尾差）/ show info findings (rounding remainders and the like)
+    #[arg(long)]
     show_info: bool,
+    /// 关闭规则，如 V004,E003 / switch rules off
+    #[arg(long, value_delimiter = ',')]
     disable: Vec<String>,
+    /// 改变规则级别，如 E002=error / override a rule's severity
+    #[arg(long, value_name = "RULE=LEVEL")]
     severity: Vec<String>,
+    /// 设置阈值，如 low_execution_percent=85 / set a threshold
+    #[arg(long, value_name = "NAME=VALUE")]
     threshold: Vec<String>,
 }
 
+impl SettingsArgs {
+    /// The settings file (`--config`, else ./budgetlint.toml), with these flags over it.
+    fn settings(self) -> Result<Settings> {
+        let mut settings = Settings::load(self.config.as_deref())?;
+        apply_flags(&mut settings, self)?;
+        Ok(settings)
+    }
+}
+
 /// CLI flags go over the settings file.
-fn apply_flags(settings: &mut Settings, flags: Flags) -> Result<()> {
+fn apply_flags(settings: &mut Settings, flags: SettingsArgs) -> Result<()> {
     if let Some(fail_on) = flags.fail_on {
         settings.fail_on = fail_on.into();
     }
