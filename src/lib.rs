@@ -14,6 +14,7 @@ pub mod cli;
 pub mod custom_rules;
 mod error;
 pub mod model;
+mod parallel;
 pub mod read;
 pub mod report;
 #[cfg(feature = "python")]

@@ -36,11 +36,10 @@ pub fn check_workbook(workbook: &Workbook, settings: &Settings) -> Vec<Finding> 
         };
         workbook.tables.iter().map(in_table).collect()
     };
-    let (first, second) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| run(&[values::check, arithmetic::check, hierarchy::check]));
-        let second = run(&[structure::check_duplicates, execution::check, derived::check]);
-        (first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), second)
-    });
+    let (first, second) = crate::parallel::both(
+        || run(&[values::check, arithmetic::check, hierarchy::check]),
+        || run(&[structure::check_duplicates, execution::check, derived::check]),
+    );
     let mut sink = Sink::new(workbook, settings);
     for (first, second) in first.into_iter().zip(second) {
         sink.findings.extend(first.into_iter().chain(second));

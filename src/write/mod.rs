@@ -31,18 +31,11 @@ pub fn write_annotated_while<F>(grids: &[Grid], check: F, settings: &Settings, o
 where
     F: FnOnce() -> Checked,
 {
-    let (checked, copy) = std::thread::scope(|scope| {
-        let copying = scope.spawn(|| annotated::copy_sheets(grids));
-        let checked = check();
-        (checked, copying.join())
-    });
-    let written = match copy {
-        Ok(copy) => copy
-            .and_then(|copy| copy.finish(grids, &checked, settings))
-            .map_err(|e| write_error(output, e))
-            .and_then(|bytes| atomic::write_bytes(output, inputs, &bytes)),
-        Err(_) => Err(Error::Write { path: output.to_path_buf(), detail: "copying the sheets failed unexpectedly".into() }),
-    };
+    let (copy, checked) = crate::parallel::both(|| annotated::copy_sheets(grids), check);
+    let written = copy
+        .and_then(|copy| copy.finish(grids, &checked, settings))
+        .map_err(|e| write_error(output, e))
+        .and_then(|bytes| atomic::write_bytes(output, inputs, &bytes));
     (checked, written)
 }
 

@@ -1,0 +1,16 @@
+//! Two pieces of one file's work at once — unless the caller already keeps every core busy with other
+//! files (a batch's rayon pool), where a second thread per file only adds switching and memory.
+
+/// Runs `first` on another thread while `second` runs on this one; in a rayon worker, one after the other.
+/// A panic in `first` goes on in the caller, as if it had happened there.
+pub fn both<A: Send, B>(first: impl FnOnce() -> A + Send, second: impl FnOnce() -> B) -> (A, B) {
+    if rayon::current_thread_index().is_some() {
+        let a = first();
+        return (a, second());
+    }
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(first);
+        let b = second();
+        (handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), b)
+    })
+}
