@@ -231,7 +231,7 @@ pub(crate) struct Keywords {
     pub(crate) thresholds: Option<HashMap<String, String>>,
 }
 
-pub(crate) fn settings_from(config: Option<PathBuf>, keywords: Keywords) -> Result<Settings, Error> {
+fn settings_from(config: Option<PathBuf>, keywords: Keywords) -> Result<Settings, Error> {
     let mut settings = Settings::load(config.as_deref())?;
     let usage = Error::Usage;
     if let Some(lang) = keywords.lang {
@@ -266,6 +266,12 @@ pub(crate) fn settings_from(config: Option<PathBuf>, keywords: Keywords) -> Resu
     Ok(settings)
 }
 
+/// The settings file with the keywords over it; a mistake in them is told in the language asked for.
+pub(crate) fn settings_with(py: Python<'_>, config: Option<PathBuf>, keywords: Keywords) -> PyResult<Settings> {
+    let message_lang = keywords.lang.as_deref().and_then(Lang::parse).unwrap_or_default();
+    settings_from(config, keywords).map_err(|e| py_error(py, &e, message_lang))
+}
+
 /// Checks workbooks. `on_error="raise"` raises the first unreadable file's error; `"collect"` keeps going.
 #[pyfunction]
 #[pyo3(signature = (paths, *, config = None, on_error = "raise", lang = None, show_info = None, fail_on = None, disable = None, severity = None, thresholds = None))]
@@ -287,9 +293,8 @@ fn check(
         "collect" => true,
         other => return Err(ConfigError::new_err(format!("on_error 应为 \"raise\" 或 \"collect\"，而不是 {other:?}"))),
     };
-    let message_lang = parse_lang(lang.as_deref())?.unwrap_or_default();
-    let keywords = Keywords { lang, show_info, fail_on, disable, severity, thresholds };
-    let settings = settings_from(config, keywords).map_err(|e| py_error(py, &e, message_lang))?;
+    parse_lang(lang.as_deref())?;
+    let settings = settings_with(py, config, Keywords { lang, show_info, fail_on, disable, severity, thresholds })?;
     let inputs = crate::cli::expand_inputs(&paths);
     if inputs.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

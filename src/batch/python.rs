@@ -8,8 +8,7 @@ use pyo3::prelude::*;
 
 use crate::batch::group::Survey;
 use crate::batch::{inputs, plan_relatives, slashed, work};
-use crate::model::Lang;
-use crate::python::{guarded, py_error, settings_from, Keywords, NativeReport};
+use crate::python::{guarded, py_error, settings_with, Keywords, NativeReport};
 use crate::report::{FileReport, Report};
 use crate::settings::Settings;
 
@@ -24,9 +23,7 @@ fn settings(
     severity: Option<HashMap<String, String>>,
     thresholds: Option<HashMap<String, String>>,
 ) -> PyResult<Settings> {
-    let message_lang = lang.as_deref().and_then(Lang::parse).unwrap_or_default();
-    let keywords = Keywords { lang, show_info, fail_on, disable, severity, thresholds };
-    settings_from(config, keywords).map_err(|e| py_error(py, &e, message_lang))
+    settings_with(py, config, Keywords { lang, show_info, fail_on, disable, severity, thresholds })
 }
 
 /// Checks every workbook under `paths`, each unit's files reconciled together, on `jobs` threads.
