@@ -1084,17 +1084,9 @@ fn read_xlsb(path: &Path, reader: BufReader<File>, limits: &ReadLimits) -> Resul
     let mut xlsb = Xlsb::new(reader).map_err(|e| open_error(path, FileKind::Xlsb, e))?;
     let sheets: Vec<(String, Option<SheetKind>)> =
         xlsb.sheets_metadata().iter().map(|s| (s.name.clone(), kind_of(s.typ, &s.name, &[]))).collect();
-    check_sheet_count(path, sheets.len(), limits)?;
-    let mut budget = Budget::new(limits);
-    let mut grids = Vec::with_capacity(sheets.len());
-    for (name, kind) in sheets {
-        let Some(kind) = kind else { continue };
-        if kind != SheetKind::Worksheet {
-            grids.push(Grid::of_kind(&name, kind));
-            continue;
-        }
+    each_sheet(path, sheets, limits, |name, budget| {
         let read = quietly(|| -> std::result::Result<Vec<Vec<GridCell>>, SheetError> {
-            let mut cells = xlsb.worksheet_cells_reader(&name)?;
+            let mut cells = xlsb.worksheet_cells_reader(name)?;
             let mut rows = Vec::new();
             while let Some(cell) = cells.next_cell()? {
                 let (row, col) = cell.get_position();
@@ -1105,17 +1097,37 @@ fn read_xlsb(path: &Path, reader: BufReader<File>, limits: &ReadLimits) -> Resul
                 if let Value::Text(text) = &value {
                     check_text(text, row, col, limits).map_err(SheetError::Limit)?;
                 }
-                place(&mut rows, row, col, GridCell { value, format: None, look: 0 }, 8, &mut budget)
-                    .map_err(SheetError::Limit)?;
+                place(&mut rows, row, col, GridCell { value, format: None, look: 0 }, 8, budget).map_err(SheetError::Limit)?;
             }
             Ok(rows)
         })
         .unwrap_or_else(|panic| Err(SheetError::Reader(format!("internal error: {panic}"))));
         match read {
-            Ok(rows) => grids.push(Grid::new(name, rows, Vec::new())),
-            Err(SheetError::Limit(limit)) => return Err(too_large(path, Some(&name), limit)),
-            Err(SheetError::Reader(detail)) => grids.push(Grid::of_kind(&name, SheetKind::Unreadable(detail))),
+            Ok(rows) => Ok(Grid::new(name, rows, Vec::new())),
+            Err(SheetError::Limit(limit)) => Err(too_large(path, Some(name), limit)),
+            Err(SheetError::Reader(detail)) => Ok(Grid::of_kind(name, SheetKind::Unreadable(detail))),
         }
+    })
+}
+
+/// Every sheet in workbook order: a chart, macro or dialog sheet as an empty grid of its kind, each
+/// worksheet as `read` reads it, all within one budget (the loop of the .xlsb and .ods readers).
+fn each_sheet(
+    path: &Path,
+    sheets: Vec<(String, Option<SheetKind>)>,
+    limits: &ReadLimits,
+    mut read: impl FnMut(&str, &mut Budget) -> Result<Grid>,
+) -> Result<Vec<Grid>> {
+    check_sheet_count(path, sheets.len(), limits)?;
+    let mut budget = Budget::new(limits);
+    let mut grids = Vec::with_capacity(sheets.len());
+    for (name, kind) in sheets {
+        let Some(kind) = kind else { continue };
+        if kind != SheetKind::Worksheet {
+            grids.push(Grid::of_kind(&name, kind));
+            continue;
+        }
+        grids.push(read(&name, &mut budget)?);
         budget.finish_sheet();
     }
     Ok(grids)
@@ -1243,22 +1255,10 @@ impl OdsExtent {
 fn read_plain<RS: Read + Seek>(path: &Path, mut workbook: Ods<RS>, limits: &ReadLimits) -> Result<Vec<Grid>> {
     let sheets: Vec<(String, Option<SheetKind>)> =
         workbook.sheets_metadata().iter().map(|s| (s.name.clone(), kind_of(s.typ, &s.name, &[]))).collect();
-    check_sheet_count(path, sheets.len(), limits)?;
-    let mut budget = Budget::new(limits);
-    let mut grids = Vec::with_capacity(sheets.len());
-    for (name, kind) in sheets {
-        let Some(kind) = kind else { continue };
-        if kind != SheetKind::Worksheet {
-            grids.push(Grid::of_kind(&name, kind));
-            continue;
-        }
-        match workbook.worksheet_range(&name) {
-            Ok(range) => grids.push(grid_from_range(path, &name, &range, &[], &mut budget, limits)?),
-            Err(e) => grids.push(Grid::of_kind(&name, SheetKind::Unreadable(e.to_string()))),
-        }
-        budget.finish_sheet();
-    }
-    Ok(grids)
+    each_sheet(path, sheets, limits, |name, budget| match workbook.worksheet_range(name) {
+        Ok(range) => grid_from_range(path, name, &range, &[], budget, limits),
+        Err(e) => Ok(Grid::of_kind(name, SheetKind::Unreadable(e.to_string()))),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
