@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::check::catalog::{rule, Severity};
 use crate::error::{Error, Result};
 use crate::model::{Lang, Workbook};
-use crate::read::grid::{no_grids_if_empty, read_grids_with_layout};
-use crate::read::{read_documents, read_workbook_strict};
+use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, ReadLimits};
+use crate::read::{read_documents_within, read_workbook_strict_within};
 use crate::report::text::{render_explain, render_report, render_rules, Style};
 use crate::report::{check_file, check_grids, check_grids_alone, contain_panic, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
 use crate::settings::{FailOn, Settings};
@@ -44,6 +44,12 @@ enum Command {
         output: Option<PathBuf>,
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
+        /// 配置文件（默认读取当前目录的 budgetlint.toml；extract 只用其中的 [limits]）/ settings file (extract uses its [limits])
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// 读取上限，如 max_cells_per_sheet=20000000（可重复）/ raise or lower a reading limit (repeatable)
+        #[arg(long, value_name = "KEY=VALUE")]
+        limit: Vec<String>,
     },
     /// 检查工作簿，报告每处不一致 / check workbooks and report each inconsistency
     #[command(override_usage = "budgetlint check [OPTIONS] <FILES>...")]
@@ -192,7 +198,13 @@ impl Cli {
 impl Command {
     fn run(self) -> Result<i32> {
         match self {
-            Command::Extract { files, what, output, lang } => extract(&files, what, output.as_deref(), lang.map(Lang::from).unwrap_or_default()),
+            Command::Extract { files, what, output, lang, config, limit } => {
+                let lang = lang.map(Lang::from).unwrap_or_default();
+                let mut settings = Settings::load(config.as_deref())?;
+                settings.lang = lang;
+                apply_limits(&mut settings, &limit)?;
+                extract(&files, what, output.as_deref(), lang, &settings.limits)
+            }
             Command::Check { files, format, settings, output, annotate, out_dir } => {
                 let outputs = Outputs { file: output, annotate, out_dir };
                 check(&files, format, &outputs, settings.settings()?)
@@ -244,6 +256,9 @@ struct SettingsArgs {
     /// 设置阈值，如 low_execution_percent=85 / set a threshold
     #[arg(long, value_name = "NAME=VALUE")]
     threshold: Vec<String>,
+    /// 读取上限，如 max_cells_per_sheet=20000000（可重复）/ raise or lower a reading limit (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    limit: Vec<String>,
 }
 
 impl SettingsArgs {
@@ -281,6 +296,22 @@ fn apply_flags(settings: &mut Settings, flags: SettingsArgs) -> Result<()> {
     for pair in &flags.threshold {
         let (name, value) = split_pair(pair, "--threshold", lang)?;
         settings.set_threshold(name, value).map_err(Error::Usage)?;
+    }
+    apply_limits(settings, &flags.limit)
+}
+
+/// `--limit KEY=VALUE`, each over the settings file's `[limits]`; a mistake names the flag, the key
+/// and what was expected.
+fn apply_limits(settings: &mut Settings, pairs: &[String]) -> Result<()> {
+    let lang = settings.lang;
+    for pair in pairs {
+        let (key, value) = split_pair(pair, "--limit", lang)?;
+        settings.set_limit(key, value).map_err(|detail| {
+            Error::Usage(match lang {
+                Lang::Zh => format!("--limit {pair}：{detail}"),
+                Lang::En => format!("--limit {pair}: {detail}"),
+            })
+        })?;
     }
     Ok(())
 }
@@ -341,7 +372,7 @@ fn collect_workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang) -> Result<i32> {
+fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang, limits: &ReadLimits) -> Result<i32> {
     if let Some(path) = output {
         // Refused before any work, as `check -o` is.
         table_extension(path, lang)?;
@@ -353,8 +384,8 @@ fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang) -> 
     for path in &inputs {
         // Lists promise clean numbers (a figure that is not one is an error); forms are read as they are.
         let read = match what {
-            What::Projects => read_workbook_strict(path),
-            What::Forms | What::Indicators => read_documents(path),
+            What::Projects => read_workbook_strict_within(path, limits),
+            What::Forms | What::Indicators => read_documents_within(path, limits),
         };
         match read {
             Ok(workbook) => workbooks.push(workbook),
@@ -463,7 +494,7 @@ fn set_terminal_format_defaults() {
 /// With `alone`, the checks across the workbook's own documents are made before the copy is marked
 /// (a file given on its own); otherwise the report makes them across all files afterwards.
 fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: &[PathBuf], alone: bool) -> (FileReport, Option<Error>) {
-    let grids = match no_grids_if_empty(read_grids_with_layout(input)) {
+    let grids = match no_grids_if_empty(read_grids_with_layout_within(input, &settings.limits)) {
         Ok(grids) => grids,
         Err(error) => return (FileReport { path: input.to_path_buf(), outcome: Err(error) }, None),
     };
@@ -602,4 +633,73 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
     }
     std::mem::forget(report);
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The settings a command line gives, over an empty settings file (the working folder's is not read).
+    fn settings_of(args: &[&str]) -> Result<Settings> {
+        let config = std::env::temp_dir().join(format!("budgetlint-cli-{}.toml", std::process::id()));
+        std::fs::write(&config, "").unwrap();
+        let mut argv = vec!["budgetlint"];
+        argv.extend_from_slice(args);
+        argv.extend_from_slice(&["--config", config.to_str().unwrap()]);
+        let cli = Cli::try_parse_from(argv).map_err(|e| Error::Usage(e.to_string()))?;
+        match cli.command {
+            Command::Check { settings, .. } | Command::Batch { settings, .. } => settings.settings(),
+            Command::Extract { config, limit, .. } => {
+                let mut settings = Settings::load(config.as_deref())?;
+                apply_limits(&mut settings, &limit)?;
+                Ok(settings)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn limit_flags_set_the_reading_limits() {
+        let settings = settings_of(&[
+            "check",
+            "a.xlsx",
+            "--limit",
+            "max_cells_per_sheet=20_000_000",
+            "--limit",
+            " max_sheets = 3 ",
+        ])
+        .unwrap();
+        assert_eq!(settings.limits.max_cells_per_sheet, 20_000_000);
+        assert_eq!(settings.limits.max_sheets, 3);
+        assert_eq!(settings.limits.max_bytes, ReadLimits::default().max_bytes);
+        assert_eq!(settings_of(&["check", "a.xlsx"]).unwrap().limits, ReadLimits::default());
+        // Every subcommand that reads takes them.
+        let batch = settings_of(&["batch", "in", "--out-dir", "out", "--limit", "max_bytes=1000000000"]).unwrap();
+        assert_eq!(batch.limits.max_bytes, 1_000_000_000);
+        let extract = settings_of(&["extract", "a.xlsx", "--limit", "max_cell_chars=100"]).unwrap();
+        assert_eq!(extract.limits.max_cell_chars, 100);
+        let annotate = settings_of(&["check", "a.xlsx", "--annotate", "--limit", "max_merged_cells_per_sheet=5"]).unwrap();
+        assert_eq!(annotate.limits.max_merged_cells_per_sheet, 5);
+    }
+
+    #[test]
+    fn bad_limit_flags_name_the_key_and_what_was_expected() {
+        let message = |args: &[&str]| settings_of(args).unwrap_err().to_string();
+        let zero = message(&["check", "a.xlsx", "--limit", "max_cells_per_sheet=0"]);
+        assert_eq!(
+            zero,
+            "参数有误：--limit max_cells_per_sheet=0：读取上限 max_cells_per_sheet 应为大于 0 的整数（可用 _ 分隔，如 20_000_000），而不是 0"
+        );
+        assert!(message(&["check", "a.xlsx", "--limit", "max_sheets=-2"]).contains("max_sheets 应为大于 0 的整数"));
+        assert!(message(&["check", "a.xlsx", "--limit", "max_sheets=lots"]).contains("而不是 lots"));
+        let unknown = message(&["batch", "in", "--out-dir", "o", "--limit", "max_rows=5"]);
+        assert!(unknown.contains("未知读取上限 max_rows") && unknown.contains("max_cells_per_sheet"), "{unknown}");
+        assert!(message(&["check", "a.xlsx", "--limit", "max_sheets"]).contains("--limit max_sheets：应写成 名称=值"));
+        assert!(message(&["extract", "a.xlsx", "--limit", "max_bytes=1.5"]).contains("max_bytes"));
+        let english = settings_of(&["check", "a.xlsx", "--lang", "en", "--limit", "max_cell_chars=0"]).unwrap_err();
+        assert_eq!(
+            english.message(Lang::En),
+            "invalid arguments: --limit max_cell_chars=0: limit max_cell_chars must be a whole number above 0 (`_` separators allowed, as in 20_000_000), not 0"
+        );
+    }
 }

@@ -197,6 +197,34 @@ fn megabytes(bytes: u64) -> String {
 }
 
 impl Limit {
+    /// The key of [`crate::read::grid::ReadLimits`] that sets this bound (`[limits]`, `--limit`,
+    /// Python's `limits=`); None for Excel's own bounds and a file's inner contradictions, which no
+    /// setting moves.
+    pub fn setting(&self) -> Option<&'static str> {
+        match self {
+            Limit::Bytes { .. } | Limit::PartBytes { .. } => Some("max_bytes"),
+            Limit::SheetCells { .. } => Some("max_cells_per_sheet"),
+            Limit::WorkbookCells { .. } => Some("max_cells_per_workbook"),
+            Limit::MergedCells { .. } => Some("max_merged_cells_per_sheet"),
+            Limit::Sheets { .. } => Some("max_sheets"),
+            Limit::CellChars { .. } => Some("max_cell_chars"),
+            Limit::Position { .. } | Limit::SharedStrings { .. } => None,
+        }
+    }
+
+    /// How to raise the bound, when a setting moves it: a sentence to end the refusal with.
+    fn raise_hint(&self, zh: bool) -> String {
+        match (self.setting(), zh) {
+            (Some(key), true) => format!(
+                "；如确需读取，可提高此上限：命令行 --limit {key}=N，或配置文件 budgetlint.toml 的 [limits] 中 {key} = N（Python：limits={{\"{key}\": N}}）"
+            ),
+            (Some(key), false) => format!(
+                ". To read it anyway, raise this limit: --limit {key}=N on the command line, or {key} = N under [limits] in budgetlint.toml (Python: limits={{\"{key}\": N}})"
+            ),
+            (None, _) => String::new(),
+        }
+    }
+
     /// What was found against the bound, in the user's words.
     pub fn describe(&self, zh: bool) -> String {
         match self {
@@ -274,21 +302,22 @@ impl Limit {
 
 fn too_large(path: &Path, sheet: Option<&str>, limit: &Limit, zh: bool) -> String {
     let path = path.display();
+    let hint = limit.raise_hint(zh);
     match (zh, sheet) {
         (true, Some(sheet)) => format!(
-            "{path} 的工作表“{sheet}”超出读取上限，已拒绝读取：{}。正常报表不会这么大，文件可能已损坏或被恶意构造；如确为报表，请删去多余内容或拆分后再检查",
+            "{path} 的工作表“{sheet}”超出读取上限，已拒绝读取：{}。正常报表不会这么大，文件可能已损坏或被恶意构造；如确为报表，请删去多余内容或拆分后再检查{hint}",
             limit.describe(true)
         ),
         (true, None) => format!(
-            "{path} 超出读取上限，已拒绝读取：{}。正常报表不会这么大，文件可能已损坏或被恶意构造；如确为报表，请删去多余内容或拆分后再检查",
+            "{path} 超出读取上限，已拒绝读取：{}。正常报表不会这么大，文件可能已损坏或被恶意构造；如确为报表，请删去多余内容或拆分后再检查{hint}",
             limit.describe(true)
         ),
         (false, Some(sheet)) => format!(
-            "{path}: sheet '{sheet}' is beyond the reading limits and was refused: {}. No real report is this large; the file may be damaged or crafted. If it is a report, remove what is not needed or split it, then check it again",
+            "{path}: sheet '{sheet}' is beyond the reading limits and was refused: {}. No real report is this large; the file may be damaged or crafted. If it is a report, remove what is not needed or split it, then check it again{hint}",
             limit.describe(false)
         ),
         (false, None) => format!(
-            "{path} is beyond the reading limits and was refused: {}. No real report is this large; the file may be damaged or crafted. If it is a report, remove what is not needed or split it, then check it again",
+            "{path} is beyond the reading limits and was refused: {}. No real report is this large; the file may be damaged or crafted. If it is a report, remove what is not needed or split it, then check it again{hint}",
             limit.describe(false)
         ),
     }
@@ -340,6 +369,39 @@ mod tests {
             .starts_with("报表.xlsx 超出读取上限，已拒绝读取：解压后的内容约 2,148 MB，超过上限 500 MB。"));
         assert!(error.message(Lang::En).contains("about 2,148 MB uncompressed, over the limit of 500 MB"));
         assert_eq!(error.kind(), "UnreadableWorkbook");
+        // Every refusal a setting moves ends by saying how to raise it, in both languages.
+        assert!(
+            error.to_string().ends_with(
+                "请删去多余内容或拆分后再检查；如确需读取，可提高此上限：命令行 --limit max_bytes=N，或配置文件 budgetlint.toml 的 [limits] 中 max_bytes = N（Python：limits={\"max_bytes\": N}）"
+            ),
+            "{error}"
+        );
+        assert!(error.message(Lang::En).ends_with(
+            "then check it again. To read it anyway, raise this limit: --limit max_bytes=N on the command line, or max_bytes = N under [limits] in budgetlint.toml (Python: limits={\"max_bytes\": N})"
+        ));
+        let sheet = Error::TooLarge {
+            path: PathBuf::from("报表.xlsx"),
+            sheet: Some("附件1".into()),
+            limit: Limit::SheetCells { found: 11, max: 10 },
+        };
+        assert!(sheet.to_string().contains("的工作表“附件1”超出读取上限"), "{sheet}");
+        assert!(sheet.to_string().contains("--limit max_cells_per_sheet=N"), "{sheet}");
+        assert!(sheet.message(Lang::En).contains("--limit max_cells_per_sheet=N"));
+        // Excel's own bounds are no setting: no hint.
+        let far = Error::TooLarge { path: PathBuf::from("a.xlsx"), sheet: None, limit: Limit::Position { row: 1, col: 20_000 } };
+        assert!(!far.to_string().contains("--limit") && !far.message(Lang::En).contains("--limit"), "{far}");
+        let keys: Vec<_> = [
+            Limit::Bytes { found: 0, max: 0 },
+            Limit::SheetCells { found: 0, max: 0 },
+            Limit::WorkbookCells { found: 0, max: 0 },
+            Limit::MergedCells { found: 0, max: 0 },
+            Limit::Sheets { found: 0, max: 0 },
+            Limit::CellChars { cell: "A1".into(), found: 0, max: 0 },
+        ]
+        .iter()
+        .filter_map(Limit::setting)
+        .collect();
+        assert_eq!(keys, crate::settings::LIMIT_KEYS);
         let error = Error::NotASpreadsheet {
             path: PathBuf::from("a.xlsx"),
             kind: FileKind::Pdf,

@@ -13,6 +13,8 @@ pub mod check;
 pub mod cli;
 pub mod custom_rules;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 mod parallel;
 pub mod read;
@@ -27,4 +29,8 @@ pub use crate::model::{
     Amount, CellRef, Columns, Document, ExtraColumn, Field, Figure, Form, FormKind, Indicator, Lang, ListRow, ListTable,
     MoneyUnit, RowKind, Workbook,
 };
-pub use crate::read::{read_documents, read_workbook, read_workbook_strict};
+pub use crate::read::grid::ReadLimits;
+pub use crate::read::{
+    read_documents, read_documents_within, read_workbook, read_workbook_strict, read_workbook_strict_within,
+    read_workbook_within,
+};

@@ -1,12 +1,14 @@
 //! Two pieces of one file's work at once — unless the caller already keeps every core busy with other
 //! files (a batch's rayon pool), where a second thread per file only adds switching and memory.
 
-/// Runs `first` on another thread while `second` runs on this one; in a rayon worker, one after the other.
-/// A panic in `first` goes on in the caller, as if it had happened there.
+/// Runs `first` on another thread while `second` runs on this one; in a rayon worker, `second` then
+/// `first` (the caller's own part first: it may settle that the other has little to do, as a reader
+/// refusing a file stops the other reader). A panic in `first` goes on in the caller, as if it had
+/// happened there.
 pub fn both<A: Send, B>(first: impl FnOnce() -> A + Send, second: impl FnOnce() -> B) -> (A, B) {
     if rayon::current_thread_index().is_some() {
-        let a = first();
-        return (a, second());
+        let b = second();
+        return (first(), b);
     }
     std::thread::scope(|scope| {
         let handle = scope.spawn(first);

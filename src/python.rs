@@ -14,7 +14,8 @@ use crate::check::catalog::{rule, Severity, RULES};
 use crate::custom_rules::{self, CustomRule, Target};
 use crate::error::Error;
 use crate::model::{Lang, Workbook};
-use crate::read::{read_documents, read_workbook, read_workbook_strict};
+use crate::read::grid::ReadLimits;
+use crate::read::{read_documents_within, read_workbook_strict_within, read_workbook_within};
 use crate::report::text::render_explain;
 use crate::report::{forms_table, indicators_table, projects_table, Report, Tabular};
 use crate::settings::{FailOn, Settings};
@@ -91,13 +92,33 @@ fn refuse_folder(py: Python<'_>, path: &std::path::Path, function: &str) -> PyRe
     Err(err)
 }
 
+/// The reading limits `limits=` gives (each over its default), as written values: `{"max_sheets": "5"}`.
+fn limits_from(py: Python<'_>, limits: Option<HashMap<String, String>>) -> PyResult<ReadLimits> {
+    let mut settings = Settings::default();
+    apply_limits(&mut settings, limits).map_err(|e| py_error(py, &e, Lang::Zh))?;
+    Ok(settings.limits)
+}
+
+/// `limits=` over the settings file's `[limits]`; a mistake names the key and what was expected.
+fn apply_limits(settings: &mut Settings, limits: Option<HashMap<String, String>>) -> Result<(), Error> {
+    let mut limits: Vec<(String, String)> = limits.unwrap_or_default().into_iter().collect();
+    // The first mistake in key order, whatever the dict's order.
+    limits.sort();
+    for (key, value) in limits {
+        settings.set_limit(&key, &value).map_err(Error::Usage)?;
+    }
+    Ok(())
+}
+
 /// Reads the 附件1 tables of a workbook into one frame (see the package docs for the columns).
 #[pyfunction]
-#[pyo3(signature = (path, *, strict = true))]
-fn read_list(py: Python<'_>, path: PathBuf, strict: bool) -> PyResult<PyDataFrame> {
+#[pyo3(signature = (path, *, strict = true, limits = None))]
+fn read_list(py: Python<'_>, path: PathBuf, strict: bool, limits: Option<HashMap<String, String>>) -> PyResult<PyDataFrame> {
+    let limits = limits_from(py, limits)?;
     refuse_folder(py, &path, "read_list")?;
     let table = guarded(py, || {
-        let workbook: Result<Workbook, Error> = if strict { read_workbook_strict(&path) } else { read_workbook(&path) };
+        let workbook: Result<Workbook, Error> =
+            if strict { read_workbook_strict_within(&path, &limits) } else { read_workbook_within(&path, &limits) };
         Ok(workbook.map(|wb| projects_table(&[&wb], false)))
     })?;
     frame(&table.map_err(|e| py_error(py, &e, Lang::Zh))?)
@@ -105,9 +126,13 @@ fn read_list(py: Python<'_>, path: PathBuf, strict: bool) -> PyResult<PyDataFram
 
 /// Reads the performance forms of a workbook into two frames: the forms and their indicators.
 #[pyfunction]
-fn read_forms(py: Python<'_>, path: PathBuf) -> PyResult<(PyDataFrame, PyDataFrame)> {
+#[pyo3(signature = (path, *, limits = None))]
+fn read_forms(py: Python<'_>, path: PathBuf, limits: Option<HashMap<String, String>>) -> PyResult<(PyDataFrame, PyDataFrame)> {
+    let limits = limits_from(py, limits)?;
     refuse_folder(py, &path, "read_forms")?;
-    let tables = guarded(py, || Ok(read_documents(&path).map(|wb| (forms_table(&[&wb], false), indicators_table(&[&wb], false)))))?;
+    let tables = guarded(py, || {
+        Ok(read_documents_within(&path, &limits).map(|wb| (forms_table(&[&wb], false), indicators_table(&[&wb], false))))
+    })?;
     let (forms, indicators) = tables.map_err(|e| py_error(py, &e, Lang::Zh))?;
     Ok((frame(&forms)?, frame(&indicators)?))
 }
@@ -231,7 +256,7 @@ pub(crate) struct Keywords {
     pub(crate) thresholds: Option<HashMap<String, String>>,
 }
 
-fn settings_from(config: Option<PathBuf>, keywords: Keywords) -> Result<Settings, Error> {
+fn settings_from(config: Option<PathBuf>, keywords: Keywords, limits: Option<HashMap<String, String>>) -> Result<Settings, Error> {
     let mut settings = Settings::load(config.as_deref())?;
     let usage = Error::Usage;
     if let Some(lang) = keywords.lang {
@@ -263,18 +288,25 @@ fn settings_from(config: Option<PathBuf>, keywords: Keywords) -> Result<Settings
     for (name, value) in keywords.thresholds.unwrap_or_default() {
         settings.set_threshold(&name, &value).map_err(usage)?;
     }
+    apply_limits(&mut settings, limits)?;
     Ok(settings)
 }
 
-/// The settings file with the keywords over it; a mistake in them is told in the language asked for.
-pub(crate) fn settings_with(py: Python<'_>, config: Option<PathBuf>, keywords: Keywords) -> PyResult<Settings> {
+/// The settings file with the keywords and `limits=` (`{"max_cells_per_sheet": "20000000"}`) over it;
+/// a mistake in them is told in the language asked for.
+pub(crate) fn settings_with_limits(
+    py: Python<'_>,
+    config: Option<PathBuf>,
+    keywords: Keywords,
+    limits: Option<HashMap<String, String>>,
+) -> PyResult<Settings> {
     let message_lang = keywords.lang.as_deref().and_then(Lang::parse).unwrap_or_default();
-    settings_from(config, keywords).map_err(|e| py_error(py, &e, message_lang))
+    settings_from(config, keywords, limits).map_err(|e| py_error(py, &e, message_lang))
 }
 
 /// Checks workbooks. `on_error="raise"` raises the first unreadable file's error; `"collect"` keeps going.
 #[pyfunction]
-#[pyo3(signature = (paths, *, config = None, on_error = "raise", lang = None, show_info = None, fail_on = None, disable = None, severity = None, thresholds = None))]
+#[pyo3(signature = (paths, *, config = None, on_error = "raise", lang = None, show_info = None, fail_on = None, disable = None, severity = None, thresholds = None, limits = None))]
 #[allow(clippy::too_many_arguments)]
 fn check(
     py: Python<'_>,
@@ -287,6 +319,7 @@ fn check(
     disable: Option<Vec<String>>,
     severity: Option<HashMap<String, String>>,
     thresholds: Option<HashMap<String, String>>,
+    limits: Option<HashMap<String, String>>,
 ) -> PyResult<NativeReport> {
     let collect = match on_error {
         "raise" => false,
@@ -294,7 +327,7 @@ fn check(
         other => return Err(ConfigError::new_err(format!("on_error 应为 \"raise\" 或 \"collect\"，而不是 {other:?}"))),
     };
     parse_lang(lang.as_deref())?;
-    let settings = settings_with(py, config, Keywords { lang, show_info, fail_on, disable, severity, thresholds })?;
+    let settings = settings_with_limits(py, config, Keywords { lang, show_info, fail_on, disable, severity, thresholds }, limits)?;
     let inputs = crate::cli::expand_inputs(&paths);
     if inputs.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

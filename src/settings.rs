@@ -11,6 +11,7 @@ use crate::check::catalog::{rule, Severity};
 use crate::custom_rules::{check_rules, CustomRule};
 use crate::error::{Error, Result};
 use crate::model::Lang;
+use crate::read::grid::ReadLimits;
 
 /// When the command line exits 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -74,6 +75,8 @@ pub struct Settings {
     pub thresholds: Thresholds,
     /// The user's own rules (`[[rules]]`), applied after the built-in ones.
     pub rules: Vec<CustomRule>,
+    /// Bounds on the work reading one file may cause (`[limits]`, `--limit`, `limits=`).
+    pub limits: ReadLimits,
 }
 
 /// The file form; every field optional, unknown keys rejected.
@@ -87,6 +90,7 @@ struct SettingsFile {
     severity: Option<BTreeMap<String, Severity>>,
     thresholds: Option<ThresholdsFile>,
     rules: Option<Vec<CustomRule>>,
+    limits: Option<LimitsFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,6 +100,22 @@ struct ThresholdsFile {
     budget_adjustment_percent: Option<toml::Value>,
     unit_mismatch_factor: Option<toml::Value>,
 }
+
+/// `[limits]`: each a positive whole number (`20_000_000` in TOML, or a string such as `"20_000_000"`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    max_bytes: Option<toml::Value>,
+    max_cells_per_sheet: Option<toml::Value>,
+    max_cells_per_workbook: Option<toml::Value>,
+    max_merged_cells_per_sheet: Option<toml::Value>,
+    max_sheets: Option<toml::Value>,
+    max_cell_chars: Option<toml::Value>,
+}
+
+/// The keys of `[limits]` (and of `--limit` and Python's `limits=`), as [`ReadLimits`] names its fields.
+pub const LIMIT_KEYS: [&str; 6] =
+    ["max_bytes", "max_cells_per_sheet", "max_cells_per_workbook", "max_merged_cells_per_sheet", "max_sheets", "max_cell_chars"];
 
 pub const CONFIG_FILE_NAME: &str = "budgetlint.toml";
 
@@ -160,6 +180,27 @@ impl Settings {
             check_rules(&rules, self.lang)?;
             self.rules = rules;
         }
+        let limits = file.limits.unwrap_or_default();
+        let pairs = [
+            ("max_bytes", limits.max_bytes),
+            ("max_cells_per_sheet", limits.max_cells_per_sheet),
+            ("max_cells_per_workbook", limits.max_cells_per_workbook),
+            ("max_merged_cells_per_sheet", limits.max_merged_cells_per_sheet),
+            ("max_sheets", limits.max_sheets),
+            ("max_cell_chars", limits.max_cell_chars),
+        ];
+        for (name, value) in pairs {
+            if let Some(value) = value {
+                let written = match value {
+                    toml::Value::Integer(n) => n.to_string(),
+                    toml::Value::String(s) => s,
+                    toml::Value::Float(f) => f.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    other => format!("{other:?}"),
+                };
+                self.set_limit(name, &written).map_err(|e| format!("[limits] {e}"))?;
+            }
+        }
         Ok(())
     }
 
@@ -209,6 +250,39 @@ impl Settings {
         Ok(())
     }
 
+    /// Sets a bound of [`ReadLimits`] by its key from its written value (`"20000000"`, `"20_000_000"`).
+    ///
+    /// # Errors
+    /// An unknown key, or a value that is not a whole number above zero, in the settings' language.
+    pub fn set_limit(&mut self, name: &str, value: &str) -> std::result::Result<(), String> {
+        let lang = self.lang;
+        let slot = match name.trim() {
+            "max_bytes" => &mut self.limits.max_bytes,
+            "max_cells_per_sheet" => &mut self.limits.max_cells_per_sheet,
+            "max_cells_per_workbook" => &mut self.limits.max_cells_per_workbook,
+            "max_merged_cells_per_sheet" => &mut self.limits.max_merged_cells_per_sheet,
+            "max_sheets" => &mut self.limits.max_sheets,
+            "max_cell_chars" => &mut self.limits.max_cell_chars,
+            other => {
+                return Err(match lang {
+                    Lang::Zh => format!("未知读取上限 {other}（可用：{}）", LIMIT_KEYS.join("、")),
+                    Lang::En => format!("unknown limit {other} (known: {})", LIMIT_KEYS.join(", ")),
+                })
+            }
+        };
+        *slot = parse_limit(value).ok_or_else(|| match lang {
+            Lang::Zh => format!(
+                "读取上限 {name} 应为大于 0 的整数（可用 _ 分隔，如 20_000_000），而不是 {}",
+                value.trim()
+            ),
+            Lang::En => format!(
+                "limit {name} must be a whole number above 0 (`_` separators allowed, as in 20_000_000), not {}",
+                value.trim()
+            ),
+        })?;
+        Ok(())
+    }
+
     pub fn is_enabled(&self, id: &str) -> bool {
         !self.disabled.iter().any(|d| d == id)
     }
@@ -221,6 +295,17 @@ impl Settings {
     pub fn shows(&self, severity: Severity) -> bool {
         self.show_info || severity > Severity::Info
     }
+}
+
+/// `20000000`, `20_000_000`, `"20_000_000"` → 20,000,000; zero, a sign, a fraction or anything else → None.
+fn parse_limit(value: &str) -> Option<u64> {
+    let digits = value.trim().trim_matches('"').trim();
+    let well_placed = !digits.starts_with('_') && !digits.ends_with('_') && !digits.contains("__");
+    let digits: String = digits.chars().filter(|c| *c != '_').collect();
+    if !well_placed || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok().filter(|n| *n > 0)
 }
 
 #[cfg(test)]
@@ -255,5 +340,64 @@ mod tests {
         assert!(parse("[thresholds]\nlow_execution = 80").unwrap_err().contains("low_execution"));
         assert!(parse("disable = [\"Z999\"]").unwrap_err().contains("Z999"));
         assert!(parse("[thresholds]\nlow_execution_percent = -1").is_err());
+    }
+
+    #[test]
+    fn limits_are_read_from_their_table() {
+        let settings = parse("[limits]\nmax_cells_per_sheet = 20_000_000\nmax_sheets = 5\nmax_bytes = \"1_000_000_000\"\n").unwrap();
+        assert_eq!(settings.limits.max_cells_per_sheet, 20_000_000);
+        assert_eq!(settings.limits.max_sheets, 5);
+        assert_eq!(settings.limits.max_bytes, 1_000_000_000);
+        // The others keep their defaults.
+        let defaults = ReadLimits::default();
+        assert_eq!(settings.limits.max_cells_per_workbook, defaults.max_cells_per_workbook);
+        assert_eq!(settings.limits.max_merged_cells_per_sheet, defaults.max_merged_cells_per_sheet);
+        assert_eq!(settings.limits.max_cell_chars, defaults.max_cell_chars);
+        assert_eq!(parse("").unwrap().limits, defaults);
+        let every = LIMIT_KEYS.iter().map(|k| format!("{k} = 7\n")).collect::<String>();
+        let settings = parse(&format!("[limits]\n{every}")).unwrap();
+        assert_eq!(
+            settings.limits,
+            ReadLimits {
+                max_bytes: 7,
+                max_cells_per_sheet: 7,
+                max_cells_per_workbook: 7,
+                max_merged_cells_per_sheet: 7,
+                max_sheets: 7,
+                max_cell_chars: 7
+            }
+        );
+    }
+
+    #[test]
+    fn bad_limits_are_refused_naming_the_key() {
+        let error = parse("[limits]\nmax_cells = 10").unwrap_err();
+        assert!(error.contains("max_cells"), "{error}");
+        let error = parse("[limits]\nmax_cells_per_sheet = 0").unwrap_err();
+        assert!(error.starts_with("[limits] 读取上限 max_cells_per_sheet 应为大于 0 的整数"), "{error}");
+        assert!(error.ends_with("而不是 0"), "{error}");
+        let error = parse("[limits]\nmax_sheets = -3").unwrap_err();
+        assert!(error.contains("max_sheets") && error.contains("-3"), "{error}");
+        for bad in ["1.5", "true", "\"many\"", "\"_1\"", "\"1__0\"", "\"\""] {
+            let error = parse(&format!("[limits]\nmax_bytes = {bad}")).unwrap_err();
+            assert!(error.contains("max_bytes"), "{bad}: {error}");
+        }
+        let error = parse("lang = \"en\"\n[limits]\nmax_cell_chars = 0").unwrap_err();
+        assert!(error.contains("limit max_cell_chars must be a whole number above 0"), "{error}");
+    }
+
+    #[test]
+    fn a_limit_is_set_from_its_written_value() {
+        let mut settings = Settings::default();
+        settings.set_limit("max_cells_per_sheet", "20_000_000").unwrap();
+        settings.set_limit("max_cell_chars", " 100 ").unwrap();
+        assert_eq!(settings.limits.max_cells_per_sheet, 20_000_000);
+        assert_eq!(settings.limits.max_cell_chars, 100);
+        assert!(settings.set_limit("max_rows", "5").unwrap_err().contains("未知读取上限 max_rows"));
+        for bad in ["0", "0_000", "-1", "+5", "1e6", "", "2_", "99999999999999999999999"] {
+            let error = settings.set_limit("max_sheets", bad).unwrap_err();
+            assert!(error.contains("max_sheets"), "{bad}: {error}");
+        }
+        assert_eq!(settings.limits.max_sheets, ReadLimits::default().max_sheets);
     }
 }

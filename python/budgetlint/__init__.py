@@ -60,7 +60,18 @@ __all__ = [
 _PathLike = _typing.Union[str, "_os.PathLike[str]"]
 
 
-def read_list(path: "_PathLike", *, strict: bool = True) -> "pl.DataFrame":
+def _written_limits(limits: "Mapping[str, object] | None") -> "dict[str, str] | None":
+    """``{"max_cells_per_sheet": 20_000_000}`` as the native side takes it (each value as written)."""
+    if limits is None:
+        return None
+    import collections.abc
+
+    if not isinstance(limits, collections.abc.Mapping):
+        raise ConfigError(f"limits 应为字典，如 {{\"max_cells_per_sheet\": 20_000_000}} (limits must be a dict), not {limits!r}")
+    return {str(k): str(v) for k, v in limits.items()}
+
+
+def read_list(path: "_PathLike", *, strict: bool = True, limits: "Mapping[str, object] | None" = None) -> "pl.DataFrame":
     """Read every 附件1-shaped table of one workbook into one frame, one row per table row.
 
     Columns: ``sheet``, ``table`` (0-based index in the workbook), ``row`` (1-based Excel row),
@@ -75,12 +86,14 @@ def read_list(path: "_PathLike", *, strict: bool = True) -> "pl.DataFrame":
 
     ``path`` is one workbook: a folder raises :class:`UnreadableWorkbook` (``check`` reads folders;
     ``check(folder).projects`` gives every workbook's rows with a ``file`` column).
+    ``limits`` raises or lowers the reading limits, as :func:`check` takes them
+    (``{"max_cells_per_sheet": 20_000_000}``); a workbook past one raises :class:`UnreadableWorkbook`.
     Raises :class:`BudgetlintError` subclasses with ``.path``, ``.sheet`` and ``.cell`` attributes.
     """
-    return _native.read_list(_os.fspath(path), strict=strict)
+    return _native.read_list(_os.fspath(path), strict=strict, limits=_written_limits(limits))
 
 
-def read_forms(path: "_PathLike") -> "tuple[pl.DataFrame, pl.DataFrame]":
+def read_forms(path: "_PathLike", *, limits: "Mapping[str, object] | None" = None) -> "tuple[pl.DataFrame, pl.DataFrame]":
     """Read the performance forms of one workbook (附件2 跟踪分析表, 执行监控表, 自评表, 申报表).
 
     Returns ``(forms, indicators)``. ``forms`` has one row per form: ``sheet``, ``form`` (0-based
@@ -95,9 +108,9 @@ def read_forms(path: "_PathLike") -> "tuple[pl.DataFrame, pl.DataFrame]":
     ``ticked_causes``, ``half`` (``annual`` / ``midterm``) and cells.
 
     ``path`` is one workbook: a folder raises :class:`UnreadableWorkbook` (``check(folder).forms``
-    and ``.indicators`` read every workbook of a folder).
+    and ``.indicators`` read every workbook of a folder). ``limits`` as :func:`read_list`.
     """
-    return _native.read_forms(_os.fspath(path))
+    return _native.read_forms(_os.fspath(path), limits=_written_limits(limits))
 
 
 class Report:
@@ -207,6 +220,7 @@ def check(
     disable: "Iterable[str] | None" = None,
     severity: "Mapping[str, str] | None" = None,
     thresholds: "Mapping[str, object] | None" = None,
+    limits: "Mapping[str, object] | None" = None,
 ) -> Report:
     """Check workbooks (files, folders, or a list of them) and return a :class:`Report`.
 
@@ -217,6 +231,10 @@ def check(
     ``lang`` ("zh"/"en"), ``show_info``, ``fail_on`` ("error"/"warning"/"never"), ``disable``
     (rule ids), ``severity`` ({"E002": "error"}), ``thresholds`` ({"low_execution_percent": 85}).
     ``rules`` adds checks of your own (:class:`Rule`), as ``[[rules]]`` in the settings file does.
+    ``limits`` raises or lowers the bounds on the work one file may cause, over ``[limits]`` of the
+    settings file (``{"max_cells_per_sheet": 20_000_000}``; keys ``max_bytes``, ``max_cells_per_sheet``,
+    ``max_cells_per_workbook``, ``max_merged_cells_per_sheet``, ``max_sheets``, ``max_cell_chars``;
+    each a whole number above 0): a file past one is unreadable (:class:`UnreadableWorkbook`).
     ``on_error="raise"`` raises on the first unreadable file; ``"collect"`` lists it in ``failures``.
     """
     # check(["a.xlsx", "b.xlsx"]) reads as check("a.xlsx", "b.xlsx").
@@ -237,6 +255,7 @@ def check(
         disable=None if disable is None else list(disable),
         severity=None if severity is None else dict(severity),
         thresholds=None if thresholds is None else {k: str(v) for k, v in thresholds.items()},
+        limits=_written_limits(limits),
     )
     if own_rules:
         _rules.apply(native, own_rules)

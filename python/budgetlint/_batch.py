@@ -39,6 +39,7 @@ def check_many(
     disable: Iterable[str] | None = None,
     severity: Mapping[str, str] | None = None,
     thresholds: Mapping[str, object] | None = None,
+    limits: Mapping[str, object] | None = None,
 ) -> "Report":
     """Check a period's submissions: every workbook under ``paths``, each unit's files reconciled together.
 
@@ -49,9 +50,9 @@ def check_many(
     ``jobs``: threads on this machine (all cores by default). ``client``: a ``dask.distributed.Client``;
     the same work then runs on its workers, each task reading its files where they are (give paths the
     workers can read: on shared storage, or a ``LocalCluster``), and one Report equal to the local one
-    comes back. Settings as :func:`budgetlint.check`. Every frame has a ``unit`` column.
+    comes back. Settings as :func:`budgetlint.check` (``limits`` included). Every frame has a ``unit`` column.
     """
-    from budgetlint import Report
+    from budgetlint import Report, _written_limits
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -68,6 +69,7 @@ def check_many(
         "disable": None if disable is None else list(disable),
         "severity": None if severity is None else dict(severity),
         "thresholds": None if thresholds is None else {k: str(v) for k, v in thresholds.items()},
+        "limits": _written_limits(limits),
     }
     if client is None:
         return Report(_native.check_many(given, jobs=jobs, **settings))
@@ -77,9 +79,9 @@ def check_many(
 # --------------------------------------------------------------------------- the Dask path
 
 
-def _survey(path: str) -> str | None:
-    """Task: what grouping needs of one file (JSON), None when it cannot be read."""
-    return _native.batch_survey(path)
+def _survey(path: str, config: str | None = None, limits: dict[str, str] | None = None) -> str | None:
+    """Task: what grouping needs of one file (JSON), None when it cannot be read (within the limits)."""
+    return _native.batch_survey(path, config=config, limits=limits)
 
 
 def _check_group(paths: list[str], unit: str | None, settings: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +105,11 @@ def _on_cluster(given: Sequence[str], client: Any, settings: dict[str, Any]) -> 
         settings = {**settings, "config": str(Path("budgetlint.toml").resolve())}
     inputs = _native.batch_inputs(list(given))
     files = [path for path, _ in inputs]
-    surveys = client.gather(client.map(_survey, files, pure=False)) if files else []
+    surveys = (
+        client.gather(client.map(_survey, files, config=settings["config"], limits=settings["limits"], pure=False))
+        if files
+        else []
+    )
     groups = _native.batch_plan([relative for _, relative in inputs], surveys)
     futures = client.map(
         _check_group,

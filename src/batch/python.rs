@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 
 use crate::batch::group::Survey;
 use crate::batch::{inputs, plan_relatives, slashed, work};
-use crate::python::{guarded, py_error, settings_with, Keywords, NativeReport};
+use crate::python::{guarded, py_error, settings_with_limits, Keywords, NativeReport};
 use crate::report::{FileReport, Report};
 use crate::settings::Settings;
 
@@ -22,13 +22,14 @@ fn settings(
     disable: Option<Vec<String>>,
     severity: Option<HashMap<String, String>>,
     thresholds: Option<HashMap<String, String>>,
+    limits: Option<HashMap<String, String>>,
 ) -> PyResult<Settings> {
-    settings_with(py, config, Keywords { lang, show_info, fail_on, disable, severity, thresholds })
+    settings_with_limits(py, config, Keywords { lang, show_info, fail_on, disable, severity, thresholds }, limits)
 }
 
 /// Checks every workbook under `paths`, each unit's files reconciled together, on `jobs` threads.
 #[pyfunction]
-#[pyo3(signature = (paths, *, jobs = None, config = None, lang = None, show_info = None, fail_on = None, disable = None, severity = None, thresholds = None))]
+#[pyo3(signature = (paths, *, jobs = None, config = None, lang = None, show_info = None, fail_on = None, disable = None, severity = None, thresholds = None, limits = None))]
 #[allow(clippy::too_many_arguments)]
 fn check_many(
     py: Python<'_>,
@@ -41,8 +42,9 @@ fn check_many(
     disable: Option<Vec<String>>,
     severity: Option<HashMap<String, String>>,
     thresholds: Option<HashMap<String, String>>,
+    limits: Option<HashMap<String, String>>,
 ) -> PyResult<NativeReport> {
-    let settings = settings(py, config, lang, show_info, fail_on, disable, severity, thresholds)?;
+    let settings = settings(py, config, lang, show_info, fail_on, disable, severity, thresholds, limits)?;
     let lang = settings.lang;
     let report = guarded(py, || Ok(crate::batch::check_many(&paths, jobs, settings)))?;
     Ok(NativeReport { report: report.map_err(|e| py_error(py, &e, lang))? })
@@ -55,10 +57,13 @@ fn batch_inputs(paths: Vec<PathBuf>) -> Vec<(String, String)> {
     found.inputs.iter().map(|i| (i.path.display().to_string(), slashed(&i.relative))).collect()
 }
 
-/// What grouping needs of one file (JSON), or None when it cannot be read.
+/// What grouping needs of one file (JSON), or None when it cannot be read (within the reading limits
+/// of the settings file and `limits`, as `check_group` reads it).
 #[pyfunction]
-fn batch_survey(py: Python<'_>, path: PathBuf) -> PyResult<Option<String>> {
-    guarded(py, || Ok(work::survey(&path).ok().and_then(|s| serde_json::to_string(&s).ok())))
+#[pyo3(signature = (path, *, config = None, limits = None))]
+fn batch_survey(py: Python<'_>, path: PathBuf, config: Option<PathBuf>, limits: Option<HashMap<String, String>>) -> PyResult<Option<String>> {
+    let limits = settings(py, config, None, None, None, None, None, None, limits)?.limits;
+    guarded(py, || Ok(work::survey_within(&path, &limits).ok().and_then(|s| serde_json::to_string(&s).ok())))
 }
 
 /// The groups of files to check together: (indices, the group's unit), from each file's relative path
@@ -73,7 +78,7 @@ fn batch_plan(relatives: Vec<String>, surveys: Vec<Option<String>>) -> Vec<(Vec<
 
 /// Checks one group of files together (as `check_many` checks each group), in the order given.
 #[pyfunction]
-#[pyo3(signature = (paths, unit = None, *, config = None, lang = None, show_info = None, fail_on = None, disable = None, severity = None, thresholds = None))]
+#[pyo3(signature = (paths, unit = None, *, config = None, lang = None, show_info = None, fail_on = None, disable = None, severity = None, thresholds = None, limits = None))]
 #[allow(clippy::too_many_arguments)]
 fn check_group(
     py: Python<'_>,
@@ -86,8 +91,9 @@ fn check_group(
     disable: Option<Vec<String>>,
     severity: Option<HashMap<String, String>>,
     thresholds: Option<HashMap<String, String>>,
+    limits: Option<HashMap<String, String>>,
 ) -> PyResult<NativeReport> {
-    let settings = settings(py, config, lang, show_info, fail_on, disable, severity, thresholds)?;
+    let settings = settings(py, config, lang, show_info, fail_on, disable, severity, thresholds, limits)?;
     let files = guarded(py, || {
         let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
         Ok(work::check_group(&refs, unit.as_deref(), &settings, false).into_iter().map(|f| f.report).collect::<Vec<FileReport>>())

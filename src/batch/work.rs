@@ -8,15 +8,20 @@ use std::time::{Duration, Instant};
 use crate::batch::group::{file_stem, survey_workbook, Survey};
 use crate::custom_rules::apply_to_checked;
 use crate::error::{Error, Result};
-use crate::read::grid::{no_grids_if_empty, read_grids, read_grids_with_layout, Grid};
+use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, read_grids_within, Grid, ReadLimits};
 use crate::read::workbook_from_grids;
 use crate::report::{check_grids, contain_panic, reconcile, Checked, FileReport};
 use crate::settings::Settings;
 
 /// Reads a file for grouping: the units it names (its values only; the check reads it again).
 pub fn survey(path: &Path) -> Result<Survey> {
+    survey_within(path, &ReadLimits::default())
+}
+
+/// [`survey`] within the user's limits (`settings.limits`), as the check then reads the file.
+pub fn survey_within(path: &Path, limits: &ReadLimits) -> Result<Survey> {
     contain_panic(path, || {
-        let grids = no_grids_if_empty(read_grids(path))?;
+        let grids = no_grids_if_empty(read_grids_within(path, limits))?;
         Ok(survey_workbook(&workbook_from_grids(path, &grids)))
     })
 }
@@ -61,7 +66,7 @@ fn check_one(path: &Path, unit: Option<&str>, settings: &Settings, layout: bool)
     let mut rule_error = None;
     let mut grids = Vec::new();
     let outcome = contain_panic(path, || {
-        let read = if layout { read_grids_with_layout(path) } else { read_grids(path) };
+        let read = if layout { read_grids_with_layout_within(path, &settings.limits) } else { read_grids_within(path, &settings.limits) };
         grids = no_grids_if_empty(read)?;
         let mut checked = check_grids(path, &grids, settings);
         if let Some(unit) = unit {

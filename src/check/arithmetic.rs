@@ -169,7 +169,7 @@ impl SumOf {
         for row in rows {
             match row.amount(amount) {
                 Field::Value(figure) => figures.push(*figure),
-                Field::Invalid { .. } => return None,
+                Field::Invalid { .. } | Field::Uncomputed(_) => return None,
                 Field::Blank(_) | Field::Absent => {}
             }
         }

@@ -232,6 +232,32 @@ pub const RULES: &[RuleInfo] = &[
         example: t("工作簿中的“评审报告”工作表只有文字 → S003。", "A 评审报告 sheet holding only text → S003."),
     },
     RuleInfo {
+        id: "S004",
+        severity: Severity::Warning,
+        title: t("公式没有保存计算结果，且无法计算", "formulas without a stored result that cannot be computed"),
+        why: t(
+            "脚本（如 openpyxl）和部分网上系统导出的工作簿只写公式、不写结果，要在 Excel 中打开才会计算。budgetlint 能精确计算四则运算、比较、SUM、ROUND、IF 等公式及本工作簿内的引用；其他函数（如 VLOOKUP、SUBTOTAL）或外部引用无法计算，这些单元格不作核对，也不当作未填写。每张工作表报告一次。",
+            "Workbooks written by scripts (openpyxl) or some web systems carry formulas without their results, which Excel computes on opening. budgetlint computes arithmetic, comparisons, SUM, ROUND, IF and the like over cells of the workbook exactly; other functions (VLOOKUP, SUBTOTAL …) or outside references cannot be computed, and such cells are neither checked nor taken as missing. Reported once per sheet.",
+        ),
+        example: t(
+            "“项目清单”的 G5:G40 为 =VLOOKUP(...)，文件中没有结果 → S004：请在 Excel 中打开并保存后再检查。",
+            "G5:G40 of 项目清单 hold =VLOOKUP(...) with no stored result → S004: open and save in Excel, then check again.",
+        ),
+    },
+    RuleInfo {
+        id: "S005",
+        severity: Severity::Warning,
+        title: t("公式保存的结果与按表中数据重算的结果不符", "a formula's stored result differs from what its cells give"),
+        why: t(
+            "公式单元格保存的结果与按当前数据重算的结果相差超过显示精度，说明工作簿在修改数据后没有重新计算（例如用脚本改写了数据）。检查使用的是保存的结果。",
+            "A formula whose stored result differs, beyond what the cell shows, from what the cells it reads give now means the workbook was changed without being recalculated (a script rewrote figures, say). The checks use the stored result.",
+        ),
+        example: t(
+            "合计 D20 =SUM(D5:D19) 保存为 1,200.00，按各行重算为 1,250.00 → S005。",
+            "合计 D20 =SUM(D5:D19) is stored as 1,200.00, but the rows give 1,250.00 → S005.",
+        ),
+    },
+    RuleInfo {
         id: "I001",
         severity: Severity::Warning,
         title: t("绩效指标未填写年度指标值", "indicator without a target (年度指标值)"),

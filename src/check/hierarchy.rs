@@ -68,7 +68,7 @@ fn parts_against_parent(table: &ListTable, parent: &ListRow, parts: &[&ListRow],
     let complete = is_complete(parts.iter().filter_map(|p| p.project.as_deref()));
     for amount in table.amounts() {
         let Some(stated) = parent.amount(amount).figure() else { continue };
-        if parts.iter().any(|p| matches!(p.amount(amount), Field::Invalid { .. })) {
+        if parts.iter().any(|p| matches!(p.amount(amount), Field::Invalid { .. } | Field::Uncomputed(_))) {
             continue;
         }
         let figures: Vec<Figure> = parts.iter().filter_map(|p| p.amount(amount).figure().copied()).collect();

@@ -49,6 +49,7 @@ pub fn check_workbook(workbook: &Workbook, settings: &Settings) -> Vec<Finding> 
         form::check(form, &mut sink);
     }
     structure::skipped_sheets(&workbook.skipped, &mut sink);
+    structure::formulas(workbook, &mut sink);
     sink.findings
 }
 
@@ -161,6 +162,12 @@ impl Draft<'_, '_> {
 
     pub fn expected(mut self, text: impl Into<String>) -> Self {
         self.expected = Some(text.into());
+        self
+    }
+
+    /// The unit of a finding placed on a sheet rather than on a document.
+    pub fn unit(mut self, unit: Option<String>) -> Self {
+        self.location.unit = unit;
         self
     }
 

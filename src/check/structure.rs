@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::check::Sink;
-use crate::model::{ListRow, ListTable, SkipReason, SkippedSheet};
+use crate::check::{Draft, Sink};
+use crate::model::{CellRef, ListRow, ListTable, SkipReason, SkippedSheet, Workbook};
 use crate::read::text::squash;
 
 /// S001: the workbook has no recognisable header. Reported on the first sheet's A1.
@@ -33,6 +33,55 @@ pub fn skipped_sheets(skipped: &[SkippedSheet], sink: &mut Sink) {
         };
         sink.at_sheet("S003", &sheet.sheet, None).emit(message);
     }
+}
+
+/// S004 (once per sheet): formula cells without a stored result that could not be computed.
+/// S005: formula cells whose stored result is stale; the first few of a sheet each, then their count.
+pub fn formulas(workbook: &Workbook, sink: &mut Sink) {
+    const STALE_SHOWN: usize = 50;
+    for sheet in &workbook.formula_notes {
+        if let Some(first) = sheet.uncomputed.first() {
+            let (count, why, cell) = (sheet.uncomputed.len(), first.why.describe(sink.lang), CellRef::new(first.row, first.col));
+            let formula = &first.formula;
+            let message = sink.say(
+                format!("工作表“{}”有 {count} 个公式没有保存计算结果，且 budgetlint 无法计算（{why}，如 {cell} 的 ={formula}），这些单元格未核对：请在 Excel 中打开并保存后再检查", sheet.sheet),
+                format!("sheet '{}': {count} formula cell(s) hold no stored result and cannot be computed here ({why}; e.g. {cell}: ={formula}); they are not checked: open and save the workbook in Excel, then check again", sheet.sheet),
+            );
+            at_cell(workbook, "S004", &sheet.sheet, cell, sink).found(format!("={formula}")).emit(message);
+        }
+        for stale in sheet.stale.iter().take(STALE_SHOWN) {
+            let cell = CellRef::new(stale.row, stale.col);
+            let show = |value: rust_decimal::Decimal| match stale.decimals {
+                Some(decimals) => format!("{:.*}", decimals.min(10) as usize, value.round_dp(decimals)),
+                None => value.normalize().to_string(),
+            };
+            let (formula, stored, computed) = (&stale.formula, show(stale.stored), show(stale.computed));
+            let message = sink.say(
+                format!("{cell} 的公式 ={formula} 按表中数据应为 {computed}，但保存的结果是 {stored}：工作簿修改数据后未重新计算？"),
+                format!("{cell}: ={formula} gives {computed} from the sheet's cells, but its stored result is {stored}: was the workbook changed without recalculating?"),
+            );
+            at_cell(workbook, "S005", &sheet.sheet, cell, sink).found(stored.to_string()).expected(computed.to_string()).emit(message);
+        }
+        if sheet.stale.len() > STALE_SHOWN {
+            let more = sheet.stale.len() - STALE_SHOWN;
+            let message = sink.say(
+                format!("工作表“{}”另有 {more} 个公式保存的结果与重算结果不符", sheet.sheet),
+                format!("sheet '{}': {more} more formula(s) whose stored result differs from what they compute", sheet.sheet),
+            );
+            at_cell(workbook, "S005", &sheet.sheet, CellRef::new(sheet.stale[STALE_SHOWN].row, sheet.stale[STALE_SHOWN].col), sink).emit(message);
+        }
+    }
+}
+
+/// A finding at a cell of a sheet: on the list row holding it where there is one (its unit,
+/// department and project), else on the sheet, with the unit of the sheet's first document.
+fn at_cell<'s, 'a>(workbook: &Workbook, rule: &'static str, sheet: &str, cell: CellRef, sink: &'s mut Sink<'a>) -> Draft<'s, 'a> {
+    let tables = || workbook.tables.iter().filter(|t| t.sheet == sheet);
+    if let Some((table, row)) = tables().find_map(|t| t.rows.iter().find(|r| r.row == cell.row).map(|r| (t, r))) {
+        return sink.at(rule, table, Some(row), Some(cell));
+    }
+    let unit = tables().map(|t| t.unit.clone()).chain(workbook.forms.iter().filter(|f| f.sheet == sheet).map(|f| f.unit.clone())).next();
+    sink.at_sheet(rule, sheet, Some(cell)).unit(unit)
 }
 
 /// S002: the same project of the same unit and department twice in one table; reported on the later row.

@@ -183,7 +183,7 @@ pub fn workbook_of(tables: Vec<ListTable>) -> Workbook {
         table.index = index;
     }
     let sheets = tables.iter().map(|t| t.sheet.clone()).collect();
-    Workbook { path: PathBuf::from("test.xlsx"), sheets, tables, forms: Vec::new(), skipped: Vec::new() }
+    Workbook { path: PathBuf::from("test.xlsx"), sheets, tables, forms: Vec::new(), skipped: Vec::new(), formula_notes: Vec::new() }
 }
 
 /// The findings of one rule, with every rule on and info shown.

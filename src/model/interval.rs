@@ -113,8 +113,10 @@ fn half_unit(decimals: u32) -> Decimal {
 }
 
 /// The value as the sheet would show it with `decimals` decimals (half away from zero, as Excel rounds).
+/// Past rust_decimal's 28 decimals (a 元 figure typed with 28 is 32 in 万元), 28: `rescale` past them
+/// would make a decimal that panics when printed.
 pub fn round_shown(value: Decimal, decimals: Option<u32>) -> Decimal {
-    match decimals {
+    match decimals.map(|d| d.min(Decimal::MAX_SCALE)) {
         None => value,
         // Most figures are stored with the decimals they show.
         Some(d) if value.scale() == d => value,
@@ -208,5 +210,18 @@ mod tests {
         assert_eq!(round_shown(d("98.685"), Some(2)).to_string(), "98.69");
         assert_eq!(round_shown(d("80"), Some(2)).to_string(), "80.00");
         assert_eq!(round_shown(d("-0.125"), Some(2)).to_string(), "-0.13");
+    }
+
+    /// Found by fuzzing (tests/fuzz_regressions/figure/crash-decimals-past-28.txt): a 元 column whose
+    /// precision is 28 decimals gives its figures 32 in 万元; shown with them, 0.0050 printed 33 characters
+    /// into rust_decimal's 32-character buffer and panicked.
+    #[test]
+    fn shown_with_more_decimals_than_a_decimal_holds_stops_at_28() {
+        let shown = round_shown(d("0.0050"), Some(32));
+        assert_eq!(shown.scale(), 28);
+        assert_eq!(shown.to_string(), "0.0050000000000000000000000000");
+        let big = round_shown(d("-1144.63"), Some(40));
+        assert!(big.scale() <= 28);
+        assert_eq!(d(&big.to_string()), d("-1144.63"));
     }
 }

@@ -105,6 +105,9 @@ pub enum Field {
     /// Something that is not a number (`约300`, `#DIV/0!`), or a number beyond any budget figure
     /// (`beyond_range`, 10^15 or more), which is kept out of every computation.
     Invalid { cell: CellRef, text: String, beyond_range: bool },
+    /// A formula whose file holds no result and which budgetlint could not compute: filled, but
+    /// with no figure, so kept out of every computation (S004 names the sheet's such cells once).
+    Uncomputed(CellRef),
 }
 
 impl Field {
@@ -122,7 +125,7 @@ impl Field {
     pub fn cell(&self) -> Option<CellRef> {
         match self {
             Field::Absent => None,
-            Field::Blank(cell) | Field::Invalid { cell, .. } => Some(*cell),
+            Field::Blank(cell) | Field::Invalid { cell, .. } | Field::Uncomputed(cell) => Some(*cell),
             Field::Value(figure) => Some(figure.cell),
         }
     }
@@ -143,6 +146,8 @@ pub struct Workbook {
     pub forms: Vec<Form>,
     /// Sheets that are neither (text, detail tables, chart or macro sheets): reported as S003.
     pub skipped: Vec<SkippedSheet>,
+    /// Sheets with formulas that could not be computed or whose stored results are stale.
+    pub formula_notes: Vec<FormulaNotes>,
 }
 
 /// One document of a workbook.
@@ -193,6 +198,75 @@ impl Workbook {
 pub struct SkippedSheet {
     pub sheet: String,
     pub reason: SkipReason,
+}
+
+/// What became of a sheet's formulas (see [`crate::read::formula`]): S004 and S005 report them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FormulaNotes {
+    pub sheet: String,
+    /// Formula cells without a stored result that budgetlint could not compute, in sheet order.
+    pub uncomputed: Vec<Uncomputed>,
+    /// Formula cells whose stored result is not what their formula gives.
+    pub stale: Vec<Stale>,
+}
+
+impl FormulaNotes {
+    pub fn is_empty(&self) -> bool {
+        self.uncomputed.is_empty() && self.stale.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncomputed {
+    pub row: u32,
+    pub col: u32,
+    pub formula: String,
+    pub why: Why,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stale {
+    pub row: u32,
+    pub col: u32,
+    pub formula: String,
+    pub stored: Decimal,
+    pub computed: Decimal,
+    /// The decimals the cell's number format shows, where it states them (a percent format's count
+    /// is of the percentage).
+    pub decimals: Option<u32>,
+}
+
+/// Why a formula could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// A function outside the ones computed here (VLOOKUP, SUBTOTAL …).
+    Function(String),
+    /// A defined name, a table reference or a sheet the workbook does not have.
+    Name(String),
+    /// A reference to another workbook.
+    External,
+    /// Something the parser does not take (array constants, 3-D references, implicit intersection).
+    Syntax,
+    /// The formula refers, through other cells, to itself.
+    Cycle,
+    /// A date, whose value as a number the reader does not keep.
+    Date,
+    /// The workbook's formulas together would take more work than a file may cause.
+    TooMuchWork,
+}
+
+impl Why {
+    pub fn describe(&self, lang: Lang) -> String {
+        match self {
+            Why::Function(name) => lang.pick(&format!("函数 {name}"), &format!("the function {name}")).to_string(),
+            Why::Name(name) => lang.pick(&format!("名称“{name}”"), &format!("the name '{name}'")).to_string(),
+            Why::External => lang.pick("对其他工作簿的引用", "a reference to another workbook").to_string(),
+            Why::Syntax => lang.pick("不支持的写法", "a form not supported").to_string(),
+            Why::Cycle => lang.pick("循环引用", "a circular reference").to_string(),
+            Why::Date => lang.pick("日期", "a date").to_string(),
+            Why::TooMuchWork => lang.pick("计算量超出上限", "more work than allowed").to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

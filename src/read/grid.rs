@@ -11,6 +11,8 @@ use calamine::{Data, DataRef, Dimensions, Ods, Reader, SheetType, Xls, XlsError,
 use zip::ZipArchive;
 
 use crate::error::{Error, Limit, Result};
+use crate::model::FormulaNotes;
+use crate::read::formula;
 use crate::read::layout::{self, read_xlsx_layouts, SheetEntry, SheetLayout};
 use crate::read::sniff::{self, FileKind, XlsSurveyError};
 
@@ -26,6 +28,9 @@ pub enum Value {
     Error(String),
     /// A date or time (its display is irrelevant to figures, which it never is).
     Date(String),
+    /// A formula (its text, without `=`) whose file holds no result and which budgetlint could
+    /// not compute ([`crate::read::formula`]): filled, but with no figure to check.
+    Formula(String),
 }
 
 impl Value {
@@ -35,6 +40,7 @@ impl Value {
             Value::Empty => None,
             Value::Number(n) => Some(Cow::Owned(format!("{n}"))),
             Value::Text(t) | Value::Error(t) | Value::Date(t) => Some(Cow::Borrowed(t)),
+            Value::Formula(f) => Some(Cow::Owned(format!("={f}"))),
             Value::Bool(b) => Some(Cow::Borrowed(if *b { "TRUE" } else { "FALSE" })),
         }
     }
@@ -170,6 +176,8 @@ pub struct Grid {
     pub looks: Vec<CellLook>,
     /// For every cell covered by a merge (but not its anchor), the merge's index.
     covered: HashMap<(u32, u32), usize>,
+    /// Formulas that could not be computed, or whose stored result is stale.
+    pub formula_notes: FormulaNotes,
 }
 
 static EMPTY_CELL: GridCell = GridCell { value: Value::Empty, format: None, look: 0 };
@@ -194,6 +202,7 @@ impl Grid {
             covered,
             layout: SheetLayout::default(),
             looks: vec![CellLook::default()],
+            formula_notes: FormulaNotes::default(),
         }
     }
 
@@ -261,6 +270,19 @@ impl Grid {
 
     pub fn merges(&self) -> &[Merge] {
         &self.merges
+    }
+
+    /// Puts a computed value in a cell (its format stays); a cell beyond the grid is added.
+    pub(crate) fn set_value(&mut self, row: u32, col: u32, value: Value) {
+        let (row, col) = (row as usize, col as usize);
+        if self.rows.len() <= row {
+            self.rows.resize_with(row + 1, Vec::new);
+        }
+        let cells = &mut self.rows[row];
+        if cells.len() <= col {
+            cells.resize(col + 1, GridCell::default());
+        }
+        cells[col].value = value;
     }
 
     pub fn is_row_empty(&self, row: u32) -> bool {
@@ -921,81 +943,71 @@ fn read_xlsx<RS: Read + Seek>(
     let sheets: Vec<(String, SheetKind)> = sheets.into_iter().filter_map(|(name, kind)| Some((name, kind?))).collect();
     let worksheets: Vec<String> =
         sheets.iter().filter(|(_, kind)| *kind == SheetKind::Worksheet).map(|(name, _)| name.clone()).collect();
-    // Set when this thread refuses the workbook: the other one stops too.
+    // Set when the cells' reader refuses the workbook: the layouts' reader stops too.
     let stop = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let layouts = scope.spawn(|| {
-            quietly(|| match detail {
-                Detail::Layout => source
-                    .open()
-                    .map_err(|e| e.to_string())
-                    .and_then(|input| read_xlsx_layouts(input, &worksheets, &stop)),
-                Detail::Values => read_xlsx_merges(source, &worksheets, &stop),
-            })
-            .unwrap_or_else(|panic| Err(format!("layout reader: {panic}")))
-        });
-        let mut budget = Budget::new(limits);
-        let mut cells = Vec::with_capacity(worksheets.len());
-        for name in &worksheets {
-            // A reader panicking on one sheet fails that sheet alone.
-            let read = quietly(|| read_xlsx_cells(&mut xlsx, name, &mut budget, limits))
-                .unwrap_or_else(|panic| Err(SheetError::Reader(format!("internal error: {panic}"))));
-            match read {
-                Ok(read) => cells.push(Ok(read)),
-                Err(SheetError::Limit(limit)) => {
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(too_large(path, Some(name), limit));
-                }
-                Err(SheetError::Reader(detail)) => cells.push(Err(detail)),
+    let (layouts, cells) = crate::parallel::both(
+        || {
+            // Formula texts are read for a check too: the results a file lacks are computed from them.
+            quietly(|| source.open().map_err(|e| e.to_string()).and_then(|input| read_xlsx_layouts(input, &worksheets, &stop)))
+                .unwrap_or_else(|panic| Err(format!("layout reader: {panic}")))
+        },
+        || read_all_xlsx_cells(&mut xlsx, &worksheets, limits, &stop),
+    );
+    let cells = cells.map_err(|(name, limit)| too_large(path, Some(name), limit))?;
+    let layouts = layouts.map_err(|detail| not_a_spreadsheet(path, FileKind::Xlsx, detail))?;
+    let mut read: HashMap<&str, Grid> = HashMap::with_capacity(worksheets.len());
+    for ((name, cells), layout) in worksheets.iter().zip(cells).zip(layouts) {
+        let grid = match (cells, layout) {
+            (Ok((rows, looks)), Ok(mut layout)) => {
+                let merges = std::mem::take(&mut layout.merges);
+                check_merges(&merges, limits).map_err(|limit| too_large(path, Some(name), limit))?;
+                Grid::new(name.as_str(), rows, merges).with_layout(layout, looks)
             }
-            budget.finish_sheet();
+            (Err(detail), _) | (_, Err(detail)) => Grid::of_kind(name, SheetKind::Unreadable(detail)),
+        };
+        read.insert(name, grid);
+    }
+    let mut grids: Vec<Grid> = sheets
+        .iter()
+        .map(|(name, kind)| match kind {
+            SheetKind::Worksheet => read.remove(name.as_str()).unwrap_or_else(|| Grid::of_kind(name, SheetKind::Worksheet)),
+            other => Grid::of_kind(name, other.clone()),
+        })
+        .collect();
+    formula::settle(&mut grids);
+    if detail == Detail::Values {
+        // Only a copy needs widths, heights and formula texts; a million-row sheet's are large.
+        for grid in &mut grids {
+            grid.layout = SheetLayout::default();
         }
-        let layouts = layouts
-            .join()
-            .unwrap_or_else(|_| Err("layout reader failed".into()))
-            .map_err(|detail| not_a_spreadsheet(path, FileKind::Xlsx, detail))?;
-        let mut read: HashMap<&str, Grid> = HashMap::with_capacity(worksheets.len());
-        for ((name, cells), layout) in worksheets.iter().zip(cells).zip(layouts) {
-            let grid = match (cells, layout) {
-                (Ok((rows, looks)), Ok(mut layout)) => {
-                    let merges = std::mem::take(&mut layout.merges);
-                    check_merges(&merges, limits).map_err(|limit| too_large(path, Some(name), limit))?;
-                    Grid::new(name.as_str(), rows, merges).with_layout(layout, looks)
-                }
-                (Err(detail), _) | (_, Err(detail)) => Grid::of_kind(name, SheetKind::Unreadable(detail)),
-            };
-            read.insert(name, grid);
-        }
-        Ok(sheets
-            .iter()
-            .map(|(name, kind)| match kind {
-                SheetKind::Worksheet => {
-                    read.remove(name.as_str()).unwrap_or_else(|| Grid::of_kind(name, SheetKind::Worksheet))
-                }
-                other => Grid::of_kind(name, other.clone()),
-            })
-            .collect())
-    })
+    }
+    Ok(grids)
 }
 
-/// Only the merged ranges, as calamine finds them (it skips over the cells, which is cheap).
-type Layouts = std::result::Result<Vec<std::result::Result<SheetLayout, String>>, String>;
-
-fn read_xlsx_merges(source: Source<'_>, names: &[String], stop: &AtomicBool) -> Layouts {
-    let input = source.open().map_err(|e| e.to_string())?;
-    let mut xlsx: Xlsx<Input<'_>> = Xlsx::new(input).map_err(|e| e.to_string())?;
-    Ok(names
-        .iter()
-        .map(|name| {
-            if stop.load(Ordering::Relaxed) {
-                return Err("stopped".to_string());
+/// Every worksheet's cells within the budget: a sheet the reader fails on (or panics on) is that
+/// sheet's error alone; a bound passed refuses the workbook, naming the sheet, and sets `stop`.
+fn read_all_xlsx_cells<'n, RS: Read + Seek>(
+    xlsx: &mut Xlsx<RS>,
+    worksheets: &'n [String],
+    limits: &ReadLimits,
+    stop: &AtomicBool,
+) -> std::result::Result<Vec<std::result::Result<CellsAndLooks, String>>, (&'n str, Limit)> {
+    let mut budget = Budget::new(limits);
+    let mut cells = Vec::with_capacity(worksheets.len());
+    for name in worksheets {
+        let read = quietly(|| read_xlsx_cells(xlsx, name, &mut budget, limits))
+            .unwrap_or_else(|panic| Err(SheetError::Reader(format!("internal error: {panic}"))));
+        match read {
+            Ok(read) => cells.push(Ok(read)),
+            Err(SheetError::Limit(limit)) => {
+                stop.store(true, Ordering::Relaxed);
+                return Err((name, limit));
             }
-            let merges = quietly(|| xlsx.merge_cells_by_sheet_name(name))
-                .map_err(|panic| format!("internal error: {panic}"))?
-                .map_err(|e| e.to_string())?;
-            Ok(SheetLayout { merges: merges.iter().map(merge_of).collect(), ..SheetLayout::default() })
-        })
-        .collect())
+            Err(SheetError::Reader(detail)) => cells.push(Err(detail)),
+        }
+        budget.finish_sheet();
+    }
+    Ok(cells)
 }
 
 type CellsAndLooks = (Vec<Vec<GridCell>>, Vec<CellLook>);
@@ -1052,10 +1064,9 @@ fn read_xlsx_cells<RS: Read + Seek>(
     let styles = reader.styles().len();
     while let Some((cell, style_id)) = reader.next_cell_with_style_id()? {
         let (row, col) = cell.get_position();
+        // A cell element without a value is kept (with its format): it is most likely a formula
+        // whose result the file does not hold, which the formulas' pass may compute.
         let value = value_of_ref(cell.get_value());
-        if value == Value::Empty {
-            continue;
-        }
         if let Value::Text(text) = &value {
             check_text(text, row, col, limits).map_err(SheetError::Limit)?;
         }

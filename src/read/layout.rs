@@ -21,6 +21,10 @@ pub struct SheetLayout {
     pub merges: Vec<Merge>,
     /// Formula text (without `=`) of cells whose formula is written out (shared formulas' followers are not).
     pub formulas: HashMap<(u32, u32), String>,
+    /// Cells filled with a shared formula, each with the cell whose text it shares (and shifts).
+    pub shared_formulas: HashMap<(u32, u32), (u32, u32)>,
+    /// Formula cells that carry no stored result (what openpyxl and some web systems write).
+    pub uncached_formulas: Vec<(u32, u32)>,
 }
 
 /// The layout of each named sheet, in the order given: a sheet the workbook does not list gets an
@@ -110,10 +114,9 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str, stop: &Atomic
     let mut xml = XmlReader::from_reader(BufReader::new(file));
     let mut layout = SheetLayout::default();
     let mut buf = Vec::new();
-    // The reference of the current cell, copied raw and parsed only when a formula follows:
-    // most cells have none, and this runs once per cell.
-    let mut cell = String::with_capacity(8);
-    let mut formula: Option<String> = None;
+    let mut cell = CellState::default();
+    // A shared formula's index (`si`) to the cell that writes its text out.
+    let mut shared_masters: HashMap<String, (u32, u32)> = HashMap::new();
     let mut events = 0u32;
     loop {
         events = events.wrapping_add(1);
@@ -121,29 +124,45 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str, stop: &Atomic
             return Err(format!("{part}: stopped"));
         }
         match xml.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) => {
-                formula = visit(&e, &mut layout, &mut cell).then(String::new);
-            }
-            Ok(Event::Empty(e)) => {
-                visit(&e, &mut layout, &mut cell);
-            }
+            Ok(Event::Start(e)) => match e.local_name().as_ref() {
+                "f" => cell.formula_starts(&e, &mut layout, &mut shared_masters, true),
+                "v" => cell.in_value = true,
+                "is" => cell.has_value = true,
+                _ => visit(&e, &mut layout, &mut cell),
+            },
+            Ok(Event::Empty(e)) => match e.local_name().as_ref() {
+                "f" => cell.formula_starts(&e, &mut layout, &mut shared_masters, false),
+                _ => visit(&e, &mut layout, &mut cell),
+            },
             Ok(Event::Text(text)) => {
-                if let Some(f) = formula.as_mut() {
+                if let Some(f) = cell.formula_text.as_mut() {
                     f.push_str(&text.xml10_content());
+                } else if cell.in_value && !text.as_ref().trim().is_empty() {
+                    cell.has_value = true;
                 }
             }
             Ok(Event::GeneralRef(reference)) => {
-                if let Some(f) = formula.as_mut() {
+                if let Some(f) = cell.formula_text.as_mut() {
                     f.push_str(&entity_text(&reference));
+                } else if cell.in_value {
+                    cell.has_value = true;
                 }
             }
-            Ok(Event::End(_)) => {
-                if let Some(text) = formula.take().filter(|t| !t.is_empty()) {
-                    if let Some(at) = parse_a1(&cell) {
+            Ok(Event::End(e)) => match e.local_name().as_ref() {
+                "f" => {
+                    if let (Some(text), Some(at)) = (cell.formula_text.take().filter(|t| !t.is_empty()), cell.at()) {
                         layout.formulas.insert(at, text);
                     }
                 }
-            }
+                "v" => cell.in_value = false,
+                "c" => {
+                    if let (true, false, Some(at)) = (cell.has_formula, cell.has_value, cell.at()) {
+                        layout.uncached_formulas.push(at);
+                    }
+                    cell.clear();
+                }
+                _ => {}
+            },
             Ok(Event::Eof) => return Ok(layout),
             Err(e) => return Err(format!("{part}: {e}")),
             _ => {}
@@ -152,8 +171,63 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str, stop: &Atomic
     }
 }
 
-/// Records what an element states; true when a formula's text follows.
-fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut String) -> bool {
+/// What the reader knows of the `<c>` element it is in.
+#[derive(Default)]
+struct CellState {
+    /// Its reference (`D5`), copied raw and parsed only when a formula needs it: most cells have
+    /// none, and this runs once per cell.
+    reference: String,
+    has_formula: bool,
+    has_value: bool,
+    in_value: bool,
+    /// The text of its `<f>` while it is being read.
+    formula_text: Option<String>,
+}
+
+impl CellState {
+    fn clear(&mut self) {
+        self.reference.clear();
+        (self.has_formula, self.has_value, self.in_value) = (false, false, false);
+        self.formula_text = None;
+    }
+
+    fn at(&self) -> Option<(u32, u32)> {
+        parse_a1(&self.reference)
+    }
+
+    /// An `<f>` element: a formula of its own, the text of a shared one, or a cell that shares one.
+    fn formula_starts(
+        &mut self,
+        e: &BytesStart<'_>,
+        layout: &mut SheetLayout,
+        masters: &mut HashMap<String, (u32, u32)>,
+        has_text: bool,
+    ) {
+        self.has_formula = true;
+        let Some(at) = self.at() else { return };
+        let shared = attr(e, "t").as_deref() == Some("shared");
+        let index = attr(e, "si");
+        match (shared, index, attr(e, "ref").is_some()) {
+            (true, Some(index), true) => {
+                masters.insert(index, at);
+            }
+            (true, Some(index), false) => {
+                // A shared formula's followers carry no text; only the master's is written out.
+                if let Some(master) = masters.get(&index).filter(|m| **m != at) {
+                    layout.shared_formulas.insert(at, *master);
+                }
+                return;
+            }
+            _ => {}
+        }
+        if has_text {
+            self.formula_text = Some(String::new());
+        }
+    }
+}
+
+/// Records what an element states.
+fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut CellState) {
     match e.local_name().as_ref() {
         "col" => {
             let width = attr(e, "width").and_then(|w| w.parse::<f64>().ok()).filter(|w| w.is_finite());
@@ -172,13 +246,8 @@ fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut String) -> boo
         "c" => {
             cell.clear();
             if let Some(r) = e.attributes().with_checks(false).flatten().find(|a| a.key.as_ref() == "r") {
-                cell.push_str(&r.value);
+                cell.reference.push_str(&r.value);
             }
-        }
-        "f" => {
-            // A shared formula's followers carry no text; only the master's is written out.
-            let follower = attr(e, "t").as_deref() == Some("shared") && attr(e, "ref").is_none();
-            return !follower;
         }
         "mergeCell" => {
             if let Some((first, last)) = attr(e, "ref").as_deref().and_then(|r| r.split_once(':')) {
@@ -189,7 +258,6 @@ fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut String) -> boo
         }
         _ => {}
     }
-    false
 }
 
 /// `&lt;` and friends inside a formula's text.

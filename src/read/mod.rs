@@ -2,6 +2,7 @@
 
 pub mod classify;
 pub mod form;
+pub mod formula;
 pub mod grid;
 pub mod header;
 pub mod hierarchy;
@@ -24,7 +25,15 @@ use crate::model::{Amount, Field, Form, Lang, ListTable, Workbook};
 /// [`Error::FileNotFound`], [`Error::NotASpreadsheet`], [`Error::PasswordProtected`],
 /// [`Error::EmptyWorkbook`], [`Error::UnreadableSheet`], [`Error::NoTableFound`].
 pub fn read_workbook(path: &Path) -> Result<Workbook> {
-    let workbook = read_documents(path)?;
+    read_workbook_within(path, &grid::ReadLimits::default())
+}
+
+/// [`read_workbook`] within the given limits (the user's `[limits]`, `--limit`, `limits=`).
+///
+/// # Errors
+/// As [`read_workbook`], and [`Error::TooLarge`] past a limit.
+pub fn read_workbook_within(path: &Path, limits: &grid::ReadLimits) -> Result<Workbook> {
+    let workbook = read_documents_within(path, limits)?;
     if workbook.tables.is_empty() {
         return Err(Error::NoTableFound { path: path.to_path_buf(), sheets: workbook.sheets.join("、") });
     }
@@ -41,7 +50,8 @@ pub fn workbook_from_grids(path: &Path, grids: &[grid::Grid]) -> Workbook {
         skipped.extend(found.skipped);
     }
     settle_units(path, &mut tables, &mut forms);
-    Workbook { path: path.to_path_buf(), sheets: grids.iter().map(|g| g.name.clone()).collect(), tables, forms, skipped }
+    let formula_notes = grids.iter().filter(|g| !g.formula_notes.is_empty()).map(|g| g.formula_notes.clone()).collect();
+    Workbook { path: path.to_path_buf(), sheets: grids.iter().map(|g| g.name.clone()).collect(), tables, forms, skipped, formula_notes }
 }
 
 /// Tables that name no unit belong to the one unit the rest of the workbook names (a report whose
@@ -71,7 +81,15 @@ fn file_unit(path: &Path) -> String {
 /// # Errors
 /// [`Error::FileNotFound`], [`Error::NotASpreadsheet`], [`Error::PasswordProtected`], [`Error::EmptyWorkbook`].
 pub fn read_documents(path: &Path) -> Result<Workbook> {
-    let grids = grid::read_grids(path)?;
+    read_documents_within(path, &grid::ReadLimits::default())
+}
+
+/// [`read_documents`] within the given limits.
+///
+/// # Errors
+/// As [`read_documents`], and [`Error::TooLarge`] past a limit.
+pub fn read_documents_within(path: &Path, limits: &grid::ReadLimits) -> Result<Workbook> {
+    let grids = grid::read_grids_within(path, limits)?;
     Ok(workbook_from_grids(path, &grids))
 }
 
@@ -81,7 +99,15 @@ pub fn read_documents(path: &Path) -> Result<Workbook> {
 /// # Errors
 /// As [`read_workbook`], plus [`Error::InvalidFigure`].
 pub fn read_workbook_strict(path: &Path) -> Result<Workbook> {
-    let workbook = read_workbook(path)?;
+    read_workbook_strict_within(path, &grid::ReadLimits::default())
+}
+
+/// [`read_workbook_strict`] within the given limits.
+///
+/// # Errors
+/// As [`read_workbook_strict`], and [`Error::TooLarge`] past a limit.
+pub fn read_workbook_strict_within(path: &Path, limits: &grid::ReadLimits) -> Result<Workbook> {
+    let workbook = read_workbook_within(path, limits)?;
     for table in &workbook.tables {
         for row in &table.rows {
             let fields = Amount::ALL.iter().map(|a| (a.label(Lang::Zh), row.amount(*a))).chain([("预算支出比例", &row.ratio)]);

@@ -496,13 +496,21 @@ impl<'a> Cfb<'a> {
         u32_at(self.sector(fat_sector)?, (id as usize % per) * 4).ok_or(Broken::Malformed)
     }
 
-    /// The sectors of a chain, at most `max` of them; each one checked to be in the file.
+    /// The sectors of a chain, at most `max` of them; each one checked to be in the file, and
+    /// none twice: a chain that loops back is damage, which a reader would follow without end
+    /// (calamine reads the directory chain until it ends, allocating as it goes).
     fn chain(&self, start: u32, max: usize) -> Result<Vec<u32>, Broken> {
-        let max = max.min(self.bytes.len() / self.sector_size + 1);
+        let sectors = self.bytes.len() / self.sector_size + 1;
+        let max = max.min(sectors);
+        let mut seen = vec![false; sectors];
         let mut out = Vec::new();
         let mut id = start;
         while id < MAX_REG_SECT && out.len() < max {
             self.sector(id)?;
+            let seen = seen.get_mut(id as usize).ok_or(Broken::Malformed)?;
+            if std::mem::replace(seen, true) {
+                return Err(Broken::Malformed);
+            }
             out.push(id);
             id = self.next(id)?;
         }
@@ -745,6 +753,13 @@ pub fn survey_xls(bytes: &mut [u8], max_declared: u64, max_stream: u64) -> Resul
             return Err(XlsSurveyError::StreamTooLarge(book.size));
         }
         let root = entries.iter().find(|e| e.kind == 5).ok_or(XlsSurveyError::NoWorkbook)?;
+        // The chains a reader follows on opening (the mini stream's, from the first directory entry,
+        // and the mini FAT's, when the header counts mini FAT sectors), walked first: looping ones
+        // are refused here (the directory's own chain is, by `entries`).
+        if u32_at(cfb.bytes, 0x40).unwrap_or(0) > 0 {
+            cfb.chain(entries.first().map_or(END_OF_CHAIN, |e| e.start), usize::MAX).map_err(broken)?;
+            cfb.chain(cfb.first_minifat, usize::MAX).map_err(broken)?;
+        }
         let (units, unit) = cfb.stream_units(book, root).map_err(broken)?;
         let size = usize::try_from(book.size).map_err(|_| XlsSurveyError::StreamTooLarge(book.size))?;
         let mut stream = Vec::with_capacity(size);
@@ -2630,5 +2645,23 @@ mod tests {
             }
             let _ = survey_xls(&mut damaged, 100, u64::MAX);
         }
+    }
+
+    /// Found by fuzzing (tests/fuzz_regressions/workbook/oom-xls-directory-loop.xls): a 5.6 KB .xls
+    /// whose directory chain loops back made calamine allocate until the process ran out of memory.
+    #[test]
+    fn chains_that_loop_back_are_damage() {
+        let fat_entry = |sector: usize| 512 + 4 * sector; // the FAT is sector 0, after the header
+        let large = cfb_of(&[("Workbook", workbook_stream(&[(0, vec![dimensions(10, 10), number(1, 1)])], 5000))]);
+        assert!(survey_xls(&mut large.clone(), 100, u64::MAX).is_ok());
+        let mut directory_loop = large;
+        directory_loop[fat_entry(1)..fat_entry(1) + 4].copy_from_slice(&1u32.to_le_bytes());
+        assert!(matches!(survey_xls(&mut directory_loop, 100, u64::MAX), Err(XlsSurveyError::Malformed(_))));
+        // A small workbook stream lives in the mini stream (sector 2, after the FAT and the directory).
+        let small = cfb_of(&[("Workbook", workbook_stream(&[(0, vec![dimensions(1, 1), number(1, 1)])], 300))]);
+        assert!(survey_xls(&mut small.clone(), 100, u64::MAX).is_ok());
+        let mut mini_stream_loop = small;
+        mini_stream_loop[fat_entry(2)..fat_entry(2) + 4].copy_from_slice(&2u32.to_le_bytes());
+        assert!(matches!(survey_xls(&mut mini_stream_loop, 100, u64::MAX), Err(XlsSurveyError::Malformed(_))));
     }
 }

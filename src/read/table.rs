@@ -316,6 +316,7 @@ enum RawField {
     Blank(CellRef),
     Dash(CellRef),
     Invalid { cell: CellRef, text: String, beyond_range: bool },
+    Uncomputed(CellRef),
     Number(RawNumber),
 }
 
@@ -394,6 +395,7 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
             }),
             TextFigure::NotANumber => RawField::Invalid { cell: at, text: text.trim().to_string(), beyond_range: false },
         },
+        Value::Formula(_) => RawField::Uncomputed(at),
         other => RawField::Invalid { cell: at, text: other.display().unwrap_or_default().into_owned(), beyond_range: false },
     }
 }
@@ -518,6 +520,7 @@ fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field 
         RawField::Blank(cell) => Field::Blank(cell),
         RawField::Dash(cell) => Field::Value(Figure { value: Decimal::ZERO, decimals: None, cell, as_text: true }),
         RawField::Invalid { cell, text, beyond_range } => Field::Invalid { cell, text, beyond_range },
+        RawField::Uncomputed(cell) => Field::Uncomputed(cell),
         RawField::Number(n) => {
             let (value, decimals) = shown(&n);
             Field::Value(Figure { value, decimals: Some(decimals), cell: n.cell, as_text: n.as_text })

@@ -45,7 +45,9 @@ pub struct Checked {
 /// Checks one file. A workbook that opens but holds no table is a finding (S001), not an error.
 /// A panic anywhere in the work becomes this file's error, so a batch goes on to the next file.
 pub fn check_file(path: &Path, settings: &Settings) -> FileReport {
-    let outcome = contain_panic(path, || grid::no_grids_if_empty(grid::read_grids(path)).map(|grids| check_grids(path, &grids, settings)));
+    let outcome = contain_panic(path, || {
+        grid::no_grids_if_empty(grid::read_grids_within(path, &settings.limits)).map(|grids| check_grids(path, &grids, settings))
+    });
     FileReport { path: path.to_path_buf(), outcome }
 }
 

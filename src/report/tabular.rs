@@ -143,7 +143,7 @@ fn integer_digits(d: Decimal) -> u32 {
     d.trunc().mantissa().unsigned_abs().checked_ilog10().map_or(1, |log| log + 1)
 }
 
-fn at_scale(d: Decimal, scale: u32) -> Decimal {
+pub(crate) fn at_scale(d: Decimal, scale: u32) -> Decimal {
     let mut d = d.normalize();
     d.rescale(scale);
     d
@@ -163,7 +163,7 @@ fn mantissa_at_scale(d: Decimal, scale: u32) -> i128 {
 }
 
 /// `=1+1` → `'=1+1`; `-12.50` and ordinary text as they are.
-fn neutralised(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralised(text: &str) -> std::borrow::Cow<'_, str> {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') if !is_plain_number(text) => {
             std::borrow::Cow::Owned(format!("'{text}"))
@@ -185,7 +185,7 @@ fn is_plain_number(text: &str) -> bool {
         && fraction.chars().all(|c| c.is_ascii_digit())
 }
 
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -331,6 +331,8 @@ impl<'a> SheetCopy<'a> {
             false => grid.layout.formulas.get(&(row, col)).filter(|t| is_plain_arithmetic(t)),
         };
         match (formula, &cell.value) {
+            // Neither the file nor budgetlint has its result: Excel computes it on opening.
+            (Some(text), Value::Formula(_)) => sheet.write_formula(row, col16, Formula::new(format!("={text}")))?,
             (Some(text), value) => {
                 let cached = value.display().unwrap_or_default();
                 sheet.write_formula(row, col16, Formula::new(format!("={text}")).set_result(cached))?
@@ -338,7 +340,9 @@ impl<'a> SheetCopy<'a> {
             (None, Value::Number(n)) => sheet.write_number(row, col16, *n)?,
             (None, Value::Bool(b)) => sheet.write_boolean(row, col16, *b)?,
             // Text stays text, `=` included: nothing the user typed becomes a formula.
-            (None, Value::Text(t) | Value::Error(t) | Value::Date(t)) => sheet.write_string(row, col16, t)?,
+            (None, Value::Text(t) | Value::Error(t) | Value::Date(t)) => sheet.write_string(row, col16, within_excel(t))?,
+            // A formula not safe to copy live is shown as its text.
+            (None, Value::Formula(f)) => sheet.write_string(row, col16, format!("={f}"))?,
             (None, Value::Empty) => sheet,
         };
         let slot = self.slot(cell, (row, col));
@@ -384,6 +388,15 @@ fn alignment(horizontal: Align, vertical: Align) -> Vec<FormatAlign> {
         Align::End | Align::Default => None,
     };
     h.into_iter().chain(v).collect()
+}
+
+/// Excel's most characters in a cell: a longer text (read under a raised `max_cell_chars`) is cut there in the copy.
+fn within_excel(text: &str) -> &str {
+    const EXCEL_CELL_CHARS: usize = 32_767;
+    match text.char_indices().nth(EXCEL_CELL_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 /// Functions a reproduced formula may call: arithmetic within the workbook, nothing that reaches out.

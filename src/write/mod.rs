@@ -11,7 +11,7 @@ use rust_xlsxwriter::XlsxError;
 pub use atomic::write_atomically;
 
 use crate::error::{Error, Result};
-use crate::read::grid::{no_grids_if_empty, read_grids_with_layout, Grid};
+use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, Grid};
 use crate::report::Checked;
 use crate::settings::Settings;
 
@@ -48,7 +48,7 @@ fn write_error(output: &Path, error: XlsxError) -> Error {
 /// # Errors
 /// The read errors of the input, and those of [`write_annotated`].
 pub fn annotate_file(input: &Path, checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
-    let grids = no_grids_if_empty(read_grids_with_layout(input))?;
+    let grids = no_grids_if_empty(read_grids_with_layout_within(input, &settings.limits))?;
     write_annotated(&grids, checked, settings, output, inputs)
 }
 

@@ -75,7 +75,7 @@ fn breakdown(form: &Form, half: Half, sink: &mut Sink) {
     let names = ["年初预算数", "调整后预算数", "执行数", "全年预计执行数"];
     for (i, name) in names.iter().enumerate() {
         let Field::Value(stated) = amount(total, i) else { continue };
-        if parts.iter().any(|p| matches!(amount(p, i), Field::Invalid { .. })) {
+        if parts.iter().any(|p| matches!(amount(p, i), Field::Invalid { .. } | Field::Uncomputed(_))) {
             continue;
         }
         let figures: Vec<Figure> = parts.iter().filter_map(|p| amount(p, i).figure().copied()).collect();
