@@ -802,7 +802,12 @@ fn scaled_unit(text: &str) -> Option<(String, usize)> {
     SCALES.iter().find_map(|(scale, _)| {
         let rest = text.strip_prefix(scale)?;
         match known_unit(rest) {
-            Some((unit, len)) => Some((format!("{scale}{unit}"), scale.len() + len)),
+            Some((unit, len)) => {
+                // `千M` is 千米, whose own spelling is 公里: a scaled unit that is itself listed takes its name.
+                let scaled = format!("{scale}{unit}");
+                let listed = known_unit(&scaled).filter(|(_, whole)| *whole == scaled.len()).map(|(name, _)| name);
+                Some((listed.unwrap_or(scaled), scale.len() + len))
+            }
             None if matches!(*scale, "万" | "亿") => Some((scale.to_string(), scale.len())),
             None => None,
         }
