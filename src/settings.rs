@@ -167,13 +167,7 @@ impl Settings {
         ];
         for (name, value) in pairs {
             if let Some(value) = value {
-                let written = match value {
-                    toml::Value::Integer(n) => n.to_string(),
-                    toml::Value::Float(f) => f.to_string(),
-                    toml::Value::String(s) => s,
-                    other => format!("{other:?}"),
-                };
-                self.set_threshold(name, &written)?;
+                self.set_threshold(name, &as_written(value))?;
             }
         }
         if let Some(rules) = file.rules {
@@ -191,14 +185,7 @@ impl Settings {
         ];
         for (name, value) in pairs {
             if let Some(value) = value {
-                let written = match value {
-                    toml::Value::Integer(n) => n.to_string(),
-                    toml::Value::String(s) => s,
-                    toml::Value::Float(f) => f.to_string(),
-                    toml::Value::Boolean(b) => b.to_string(),
-                    other => format!("{other:?}"),
-                };
-                self.set_limit(name, &written).map_err(|e| format!("[limits] {e}"))?;
+                self.set_limit(name, &as_written(value)).map_err(|e| format!("[limits] {e}"))?;
             }
         }
         Ok(())
@@ -306,6 +293,17 @@ fn parse_limit(value: &str) -> Option<u64> {
         return None;
     }
     digits.parse::<u64>().ok().filter(|n| *n > 0)
+}
+
+/// A TOML value as the user would type it on the command line, for the same parser to read.
+fn as_written(value: toml::Value) -> String {
+    match value {
+        toml::Value::Integer(n) => n.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::String(s) => s,
+        other => format!("{other:?}"),
+    }
 }
 
 #[cfg(test)]

@@ -333,20 +333,13 @@ fn tokens(formula: &str, this_sheet: usize, sheet_index: &dyn Fn(&str) -> Option
                 out.push(Token::Op(op));
                 i += width;
             }
-            '%' => {
-                out.push(Token::Percent);
-                i += 1;
-            }
-            '(' => {
-                out.push(Token::Open);
-                i += 1;
-            }
-            ')' => {
-                out.push(Token::Close);
-                i += 1;
-            }
-            ',' => {
-                out.push(Token::Comma);
+            '%' | '(' | ')' | ',' => {
+                out.push(match c {
+                    '%' => Token::Percent,
+                    '(' => Token::Open,
+                    ')' => Token::Close,
+                    _ => Token::Comma,
+                });
                 i += 1;
             }
             _ if is_word_char(c) => {
