@@ -516,9 +516,8 @@ fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: 
         Some(error) => Err(error),
         None => written,
     };
-    // The grids are the biggest thing held. Freeing a million cells takes a while, which the next
-    // file's read (or the process's exit) need not wait for.
-    std::thread::spawn(move || drop(grids));
+    // The grids are the biggest thing held; the next file's read (or the exit) need not wait for them.
+    crate::parallel::drop_aside(grids);
     (FileReport { path: input.to_path_buf(), outcome: Ok(checked) }, written.err())
 }
 

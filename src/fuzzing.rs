@@ -126,7 +126,7 @@ pub fn figure(data: &[u8]) {
                 float_figure(number);
                 Value::Number(number)
             }
-            _ => Value::Text(written.to_string()),
+            _ => Value::Text(written.into()),
         };
         cells.push(GridCell { value, format, look: 0 });
     }
@@ -143,7 +143,7 @@ pub fn figure(data: &[u8]) {
 /// An 附件1 whose projects carry `cells` four by four (年初, 调整后, 实际, 比例), closed by a 合计
 /// row that takes the last four.
 pub fn list_of_figures(cells: Vec<GridCell>, in_yuan: bool) -> Grid {
-    let text = |s: &str| GridCell { value: Value::Text(s.to_string()), format: None, look: 0 };
+    let text = |s: &str| GridCell { value: Value::Text(s.into()), format: None, look: 0 };
     let header = ["序号", "实施部室", "项目名称", "年初预算金额", "调整后预算金额", "实际支出金额", "预算支出比例"];
     let mut rows = vec![
         vec![text("附件1")],

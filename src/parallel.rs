@@ -16,3 +16,13 @@ pub fn both<A: Send, B>(first: impl FnOnce() -> A + Send, second: impl FnOnce() 
         (handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), b)
     })
 }
+
+/// Frees `value` on a thread of its own, so the caller need not wait for it (a million cells take a
+/// while to free); in a rayon worker, here and now, since the other cores have files of their own.
+pub fn drop_aside<T: Send + 'static>(value: T) {
+    if rayon::current_thread_index().is_some() {
+        drop(value);
+    } else {
+        std::thread::spawn(move || drop(value));
+    }
+}

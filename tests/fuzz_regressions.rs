@@ -64,7 +64,7 @@ fn indicator_inputs_read_without_panic() {
 #[test]
 fn the_figure_targets_list_is_read_as_one_table() {
     let cells = ["380.00", "270.00", "266.47", "100.00%", "380.00", "270.00", "266.47", "98.69%"]
-        .map(|t| GridCell { value: Value::Text(t.to_string()), format: None, look: 0 });
+        .map(|t| GridCell { value: Value::Text(t.into()), format: None, look: 0 });
     let grid = fuzzing::list_of_figures(cells.to_vec(), false);
     let workbook = budgetlint::read::workbook_from_grids(std::path::Path::new("figure.xlsx"), &[grid]);
     assert_eq!(workbook.tables.len(), 1);

@@ -40,7 +40,7 @@ fn ratio_of(actual: Decimal, adjusted: Decimal) -> Decimal {
 }
 
 fn text(t: &str) -> Value {
-    Value::Text(t.to_string())
+    Value::Text(t.into())
 }
 
 /// A list of `groups` (each a department with its 小计), then 合计; every figure as the sheet shows it.

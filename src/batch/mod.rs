@@ -194,7 +194,7 @@ fn gather<T: Send>(pool: &rayon::ThreadPool, items: &[usize], work: &(dyn Fn(usi
     let (sender, receiver) = std::sync::mpsc::channel::<(usize, T)>();
     pool.in_place_scope(|scope| {
         scope.spawn(move |_| {
-            items.par_iter().for_each_with(sender, |sender, &i| {
+            items.par_iter().with_max_len(1).for_each_with(sender, |sender, &i| {
                 // The receiver only goes away when this thread panics.
                 let _ = sender.send((i, work(i)));
             });
@@ -276,7 +276,10 @@ fn check_inputs(inputs: &[Input], out_dir: &Path, options: &Options, settings: &
     let context = Context { inputs, out_dir, settings, fingerprint: &fingerprint, surveyed: &surveyed, progress: &progress, inputs_in_out: &inputs_in_out, spill };
     // Large groups first, so no core is left with one at the end.
     to_check.sort_by_key(|g| std::cmp::Reverse(g.members.len()));
-    pool.install(|| to_check.par_iter().for_each(|group| check_and_write(group, &context)));
+    // One group per task (here and in every pool of this module): left to split as it likes, rayon
+    // ran a quarter of the groups as one run no other core could take from, and one core did the
+    // last 1.5 s of 11 alone.
+    pool.install(|| to_check.par_iter().with_max_len(1).for_each(|group| check_and_write(group, &context)));
     progress.finish();
 }
 
@@ -493,13 +496,14 @@ pub fn check_many(paths: &[PathBuf], jobs: Option<usize>, settings: Settings) ->
     let found = inputs::discover(paths, Path::new("\0no-output"));
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build().map_err(|e| Error::Usage(format!("jobs: {e}")))?;
     let files = pool.install(|| {
-        let surveys: Vec<Result<Survey>> = found.inputs.par_iter().map(|input| work::survey_within(&input.path, &settings.limits)).collect();
+        let surveys: Vec<Result<Survey>> = found.inputs.par_iter().with_max_len(1).map(|input| work::survey_within(&input.path, &settings.limits)).collect();
         let members: Vec<Member<'_>> =
             found.inputs.iter().zip(&surveys).map(|(input, survey)| Member { relative: &input.relative, survey: survey.as_ref().ok() }).collect();
         let groups = group::plan(&members);
         let mut files: Vec<Option<FileReport>> = (0..found.inputs.len()).map(|_| None).collect();
         let checked: Vec<(usize, FileReport)> = groups
             .par_iter()
+            .with_max_len(1)
             .flat_map_iter(|group| {
                 let paths: Vec<&Path> = group.members.iter().map(|&i| found.inputs[i].path.as_path()).collect();
                 let reports = work::check_group(&paths, group.unit.as_deref(), &settings, false);

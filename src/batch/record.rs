@@ -232,9 +232,11 @@ impl Spill {
 
     /// Keeps the record of input `index` (in memory when the file cannot take it).
     pub fn put(&self, index: usize, record: Record) {
+        // Made before the lock is taken: the other workers go on meanwhile.
+        let json = serde_json::to_vec(&record);
         let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let at = inner.end;
-        let written = match (&mut inner.file, serde_json::to_vec(&record)) {
+        let written = match (&mut inner.file, json) {
             (Some(file), Ok(json)) if u32::try_from(json.len()).is_ok() => {
                 file.seek(SeekFrom::Start(at)).and_then(|_| file.write_all(&json)).map(|()| json.len()).ok()
             }
@@ -262,6 +264,7 @@ impl Spill {
         let file = file.as_mut().ok_or_else(|| error("records file closed".into()))?;
         let mut json = vec![0; len as usize];
         file.seek(SeekFrom::Start(offset)).and_then(|_| file.read_exact(&mut json)).map_err(|e| error(e.to_string()))?;
+        drop(inner);
         let mut record: Record = serde_json::from_slice(&json).map_err(|e| error(e.to_string()))?;
         record.seconds = seconds;
         record.resumed = resumed;

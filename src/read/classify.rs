@@ -69,7 +69,7 @@ mod tests {
     use crate::read::grid::Value;
 
     fn grid(rows: &[&[&str]]) -> Grid {
-        let cell = |t: &&str| if t.is_empty() { Value::Empty } else { Value::Text(t.to_string()) };
+        let cell = |t: &&str| if t.is_empty() { Value::Empty } else { Value::Text((*t).into()) };
         Grid::from_values("s", rows.iter().map(|r| r.iter().map(cell).collect()).collect())
     }
 

@@ -107,7 +107,7 @@ fn shown_text(cell: &GridCell) -> Option<String> {
     match (&cell.value, cell.format) {
         (Value::Number(n), Some(format)) if format.percent => {
             let percent = crate::read::text::decimal_from_f64(*n)?.0 * rust_decimal::Decimal::ONE_HUNDRED;
-            Some(format!("{}%", percent.round_dp(format.decimals).normalize()))
+            Some(format!("{}%", percent.round_dp(u32::from(format.decimals)).normalize()))
         }
         (value, _) => value.display().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
     }

@@ -79,7 +79,7 @@ impl V {
         match value {
             Value::Empty => V::Empty,
             Value::Number(n) => decimal_from_f64(*n).map_or(V::Error("#NUM!"), |(d, _)| V::Num(d)),
-            Value::Text(t) => V::Text(t.clone()),
+            Value::Text(t) => V::Text(t.to_string()),
             Value::Bool(b) => V::Bool(*b),
             Value::Error(e) => V::Error(error_value(e)),
             Value::Date(_) => V::Unknown(Why::Date),
@@ -712,13 +712,13 @@ impl<'g> Book<'g> {
             if uncached.contains(&(row, col)) {
                 let cell_value = match value {
                     V::Num(n) => Value::Number(f64_of(*n)),
-                    V::Text(t) => Value::Text(t.clone()),
+                    V::Text(t) => Value::Text(t.as_str().into()),
                     V::Bool(b) => Value::Bool(*b),
                     V::Empty => Value::Number(0.0),
-                    V::Error(e) => Value::Error((*e).to_string()),
+                    V::Error(e) => Value::Error((*e).into()),
                     V::Unknown(why) => {
                         notes.uncomputed.push(Uncomputed { row, col, formula: formula(), why: why.clone() });
-                        Value::Formula(formula())
+                        Value::Formula(formula().into())
                     }
                 };
                 values.push((row, col, cell_value));
@@ -726,7 +726,7 @@ impl<'g> Book<'g> {
                 let Some((stored, _)) = decimal_from_f64(*stored) else { continue };
                 let format = grid.cell(row, col).format;
                 if differs_beyond_shown(stored, *computed, format) {
-                    let decimals = format.filter(|f| !f.percent).map(|f| f.decimals);
+                    let decimals = format.filter(|f| !f.percent).map(|f| u32::from(f.decimals));
                     notes.stale.push(Stale { row, col, formula: formula(), stored, computed: *computed, decimals });
                 }
             }
@@ -753,7 +753,7 @@ fn differs_beyond_shown(stored: Decimal, computed: Decimal, format: Option<Numbe
     let difference = (stored - computed).abs();
     match format {
         Some(format) => {
-            let decimals = format.decimals + if format.percent { 2 } else { 0 };
+            let decimals = u32::from(format.decimals) + if format.percent { 2 } else { 0 };
             let half_unit = Decimal::new(5, decimals.min(27) + 1);
             difference > half_unit
         }

@@ -22,15 +22,17 @@ pub enum Value {
     #[default]
     Empty,
     Number(f64),
-    Text(String),
+    // Texts are boxed slices rather than Strings: a cell is then 32 bytes instead of 48, which on a
+    // million-row sheet of eight columns is 128 MB less held.
+    Text(Box<str>),
     Bool(bool),
     /// An error value such as `#DIV/0!`.
-    Error(String),
+    Error(Box<str>),
     /// A date or time (its display is irrelevant to figures, which it never is).
-    Date(String),
+    Date(Box<str>),
     /// A formula (its text, without `=`) whose file holds no result and which budgetlint could
     /// not compute ([`crate::read::formula`]): filled, but with no figure to check.
-    Formula(String),
+    Formula(Box<str>),
 }
 
 impl Value {
@@ -57,7 +59,7 @@ impl Value {
 /// What a number format shows: how many decimals, and whether it multiplies by 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NumberFormat {
-    pub decimals: u32,
+    pub decimals: u8,
     pub percent: bool,
 }
 
@@ -71,7 +73,7 @@ impl NumberFormat {
         let literal_free = strip_literals(section);
         let decimals = literal_free
             .split_once('.')
-            .map_or(0, |(_, after)| after.chars().take_while(|c| matches!(c, '0' | '#' | '?')).count() as u32);
+            .map_or(0, |(_, after)| after.chars().take_while(|c| matches!(c, '0' | '#' | '?')).count().min(usize::from(u8::MAX)) as u8);
         Some(NumberFormat { decimals, percent: literal_free.contains('%') })
     }
 }
@@ -1367,11 +1369,11 @@ fn value_of(data: &Data) -> Value {
         Data::Empty => Value::Empty,
         Data::Int(i) => Value::Number(*i as f64),
         Data::Float(f) => Value::Number(*f),
-        Data::String(s) => Value::Text(s.clone()),
+        Data::String(s) => Value::Text(s.as_str().into()),
         Data::Bool(b) => Value::Bool(*b),
-        Data::Error(e) => Value::Error(e.to_string()),
-        Data::DateTime(d) => Value::Date(d.to_string()),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Date(s.clone()),
+        Data::Error(e) => Value::Error(e.to_string().into()),
+        Data::DateTime(d) => Value::Date(d.to_string().into()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Date(s.as_str().into()),
     }
 }
 
@@ -1380,12 +1382,12 @@ fn value_of_ref(data: &DataRef<'_>) -> Value {
         DataRef::Empty => Value::Empty,
         DataRef::Int(i) => Value::Number(*i as f64),
         DataRef::Float(f) => Value::Number(*f),
-        DataRef::String(s) => Value::Text(s.clone()),
-        DataRef::SharedString(s) => Value::Text(s.to_string()),
+        DataRef::String(s) => Value::Text(s.as_str().into()),
+        DataRef::SharedString(s) => Value::Text((*s).into()),
         DataRef::Bool(b) => Value::Bool(*b),
-        DataRef::Error(e) => Value::Error(e.to_string()),
-        DataRef::DateTime(d) => Value::Date(d.to_string()),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Date(s.clone()),
+        DataRef::Error(e) => Value::Error(e.to_string().into()),
+        DataRef::DateTime(d) => Value::Date(d.to_string().into()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Date(s.as_str().into()),
     }
 }
 

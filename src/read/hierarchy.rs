@@ -290,7 +290,7 @@ mod tests {
     use crate::read::grid::{Grid, Value};
 
     fn read(rows: &[&[&str]]) -> crate::report::Checked {
-        let cell = |t: &&str| if t.is_empty() { Value::Empty } else { Value::Text(t.to_string()) };
+        let cell = |t: &&str| if t.is_empty() { Value::Empty } else { Value::Text((*t).into()) };
         let rows = rows.iter().map(|r| r.iter().map(cell).collect()).collect();
         let grids = [Grid::from_values("附件1", rows)];
         crate::report::check_grids(std::path::Path::new("t.xlsx"), &grids, &crate::settings::Settings::default())

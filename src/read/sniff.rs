@@ -1507,7 +1507,7 @@ impl HtmlTable {
         let lines: Vec<&str> = text.split('\n').map(|l| l.trim_matches(' ')).collect();
         let text = lines.join("\n").trim_matches('\n').to_string();
         check_text(&text)?;
-        let value = if text.is_empty() { Value::Empty } else { Value::Text(text) };
+        let value = if text.is_empty() { Value::Empty } else { Value::Text(text.into()) };
         self.sheet.put(cell.row, cell.col, value, budget)
     }
 }
@@ -1923,12 +1923,12 @@ impl SpreadsheetMl {
             _ if text.is_empty() => Value::Empty,
             Some("Number") => match text.trim().parse::<f64>() {
                 Ok(n) if n.is_finite() => Value::Number(n),
-                _ => Value::Text(text),
+                _ => Value::Text(text.into()),
             },
             Some("Boolean") => Value::Bool(matches!(text.trim(), "1" | "true" | "TRUE")),
-            Some("DateTime") => Value::Date(text),
-            Some("Error") => Value::Error(text),
-            _ => Value::Text(text),
+            Some("DateTime") => Value::Date(text.into()),
+            Some("Error") => Value::Error(text.into()),
+            _ => Value::Text(text.into()),
         };
         sheet.put(cell.row, cell.col, value, &mut self.budget)
     }
@@ -2306,7 +2306,7 @@ mod tests {
     }
 
     fn t(s: &str) -> Value {
-        Value::Text(s.to_string())
+        Value::Text(s.into())
     }
 
     #[test]

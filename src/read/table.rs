@@ -166,9 +166,11 @@ struct Body {
 fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
     let label_cols = header.label_columns();
     let band = header.band.0..header.band.1;
-    let mut rows = Vec::new();
-    let mut shapes: Vec<RowShape> = Vec::new();
-    let mut raw_rows: Vec<RawFigures> = Vec::new();
+    // Room for every row below the header at once: a million-row list then never holds a vector
+    // and its doubled copy together. Pages not written to are never touched.
+    let room = grid.height().saturating_sub(header.last_row + 1) as usize;
+    let mut rows = Vec::with_capacity(room);
+    let mut shapes: Vec<RowShape> = Vec::with_capacity(room);
     let mut department: Option<String> = None;
     let mut budget_unit: Option<String> = None;
     let mut closing = false;
@@ -183,14 +185,14 @@ fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
             break;
         }
         let kind = classify(grid, row, &label_cols);
-        let figures = RawFigures::read(grid, header, row);
+        let no_figures = RawFigures::read(grid, header, row).is_empty();
         let project = header.columns.project.and_then(|col| label_text(grid.cell(row, col)));
         let shape = shape_of(grid, header, row, project.as_deref());
         // After the closing 合计 only its own breakdown (其中：财政拨款 …) still belongs to the table.
         if closing && !(kind.is_none() && (shape.breakdown_head || shape.continues_breakdown)) {
             break;
         }
-        if kind.is_none() && project.is_none() && figures.is_empty() {
+        if kind.is_none() && project.is_none() && no_figures {
             row += 1;
             continue;
         }
@@ -210,17 +212,17 @@ fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
             actual: Field::Absent,
             ratio: Field::Absent,
             extras: header.extras.iter().map(|e| grid.cell(row, e.col).value.display().map(|t| t.trim().to_string())).collect(),
-            extra_amounts: Vec::new(),
+            extra_amounts: Vec::with_capacity(header.columns.extra_amounts.len()),
             level: None,
             parent_row: None,
         });
         shapes.push(shape);
-        raw_rows.push(figures);
         row += 1;
         end = row;
         closing |= kind == RowKind::Total && rows.iter().any(|r| r.kind == RowKind::Project);
     }
-    settle_figures(&mut rows, raw_rows, unit);
+    rows.shrink_to_fit();
+    settle_figures(grid, header, &mut rows, unit);
     settle_structure(&mut rows, &shapes, header.columns.department.is_none());
     Body { rows, end }
 }
@@ -372,7 +374,7 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
             Some((value, shown_decimals)) => RawField::Number(RawNumber {
                 value,
                 cell: at,
-                stated_decimals: cell.format.map(|f| f.decimals),
+                stated_decimals: cell.format.map(|f| u32::from(f.decimals)),
                 shown_decimals,
                 percent: cell.format.filter(|f| f.percent).map(|_| PercentForm::Fraction),
                 as_text: false,
@@ -400,31 +402,30 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
     }
 }
 
+/// Where a row keeps one of its amounts.
+type AmountSlot = fn(&mut ListRow) -> &mut Field;
+
 /// Gives every figure its shown decimals (a General number takes its column's precision,
 /// FORMATS.md §4), puts ratios in percent and amounts in 万元.
-fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: MoneyUnit) {
-    let extra_count = raw_rows.first().map_or(0, |r| r.extra_amounts.len());
-    let mut columns: [Vec<RawField>; 4] = Default::default();
-    let mut extra_columns: Vec<Vec<RawField>> = vec![Vec::with_capacity(raw_rows.len()); extra_count];
-    for raw in raw_rows {
-        for (column, field) in columns.iter_mut().zip(raw.fields) {
-            column.push(field);
-        }
-        for (column, field) in extra_columns.iter_mut().zip(raw.extra_amounts) {
-            column.push(field);
+fn settle_figures(grid: &Grid, header: &Header, rows: &mut [ListRow], unit: MoneyUnit) {
+    let at: Vec<u32> = rows.iter().map(|r| r.row).collect();
+    let column = |col: u32| Column { grid, cells: ColumnCells::Rows { rows: &at, col } };
+    let c = &header.columns;
+    let slots: [(Option<u32>, AmountSlot); 3] =
+        [(c.budget_initial, |r| &mut r.budget_initial), (c.budget_adjusted, |r| &mut r.budget_adjusted), (c.actual, |r| &mut r.actual)];
+    for (col, slot) in slots {
+        let Some(col) = col else { continue };
+        for (row, field) in rows.iter_mut().zip(settle_amounts(&column(col), unit)) {
+            *slot(row) = field;
         }
     }
-    let [initial, adjusted, actual, ratio] = columns;
-    let settled = [settle_amounts(initial, unit), settle_amounts(adjusted, unit), settle_amounts(actual, unit), settle_ratios(ratio)];
-    let [initial, adjusted, actual, ratio] = settled;
-    for (row, (((i, b), a), r)) in rows.iter_mut().zip(initial.into_iter().zip(adjusted).zip(actual).zip(ratio)) {
-        row.budget_initial = i;
-        row.budget_adjusted = b;
-        row.actual = a;
-        row.ratio = r;
+    if let Some(col) = c.ratio {
+        for (row, field) in rows.iter_mut().zip(settle_ratios(&column(col))) {
+            row.ratio = field;
+        }
     }
-    for column in extra_columns {
-        for (row, field) in rows.iter_mut().zip(settle_amounts(column, unit)) {
+    for amount in &c.extra_amounts {
+        for (row, field) in rows.iter_mut().zip(settle_amounts(&column(amount.col), unit)) {
             row.extra_amounts.push(field);
         }
     }
@@ -433,18 +434,51 @@ fn settle_figures(rows: &mut [ListRow], raw_rows: Vec<RawFigures>, unit: MoneyUn
 /// The figures of `cells`, read as one column of amounts (a General number takes the column's
 /// precision, FORMATS.md §4): how forms read their fund blocks and score columns.
 pub(crate) fn amount_column(grid: &Grid, cells: &[CellRef], unit: MoneyUnit) -> Vec<Field> {
-    settle_amounts(cells.iter().map(|at| raw_field(grid.cell(at.row, at.col), *at)).collect(), unit)
+    settle_amounts(&Column { grid, cells: ColumnCells::Cells(cells) }, unit)
 }
 
 /// The figures of `cells`, read as one column of ratios, in percent.
 pub(crate) fn ratio_column(grid: &Grid, cells: &[CellRef]) -> Vec<Field> {
-    settle_ratios(cells.iter().map(|at| raw_field(grid.cell(at.row, at.col), *at)).collect())
+    settle_ratios(&Column { grid, cells: ColumnCells::Cells(cells) })
 }
 
-fn settle_amounts(column: Vec<RawField>, unit: MoneyUnit) -> Vec<Field> {
-    let precision = column_precision(&column);
+/// The cells of one column of figures. A figure's decimals depend on the whole column, so each cell
+/// is read twice (once for the column, once for itself) rather than kept raw in between: a
+/// million-row list held 192 MB of raw figures that way.
+struct Column<'a> {
+    grid: &'a Grid,
+    cells: ColumnCells<'a>,
+}
+
+enum ColumnCells<'a> {
+    /// One column of the given sheet rows.
+    Rows { rows: &'a [u32], col: u32 },
+    /// Any cells.
+    Cells(&'a [CellRef]),
+}
+
+impl Column<'_> {
+    fn raws(&self) -> Box<dyn Iterator<Item = RawField> + '_> {
+        let read = |at: CellRef| raw_field(self.grid.cell(at.row, at.col), at);
+        match self.cells {
+            ColumnCells::Rows { rows, col } => Box::new(rows.iter().map(move |&row| read(CellRef::new(row, col)))),
+            ColumnCells::Cells(cells) => Box::new(cells.iter().map(move |&at| read(at))),
+        }
+    }
+
+    fn numbers(&self) -> impl Iterator<Item = RawNumber> + '_ {
+        self.raws().filter_map(|raw| match raw {
+            RawField::Number(n) => Some(n),
+            _ => None,
+        })
+    }
+}
+
+fn settle_amounts(column: &Column<'_>, unit: MoneyUnit) -> Vec<Field> {
+    // The most decimals any figure of the column shows.
+    let precision = column.numbers().map(|n| n.stated_decimals.unwrap_or(n.shown_decimals)).max().unwrap_or(0);
     column
-        .into_iter()
+        .raws()
         .map(|raw| {
             settle(raw, |n| {
                 let decimals = n.stated_decimals.unwrap_or(precision);
@@ -468,50 +502,61 @@ fn in_ten_thousand_yuan(value: Decimal, decimals: u32, unit: MoneyUnit) -> (Deci
     }
 }
 
-fn settle_ratios(column: Vec<RawField>) -> Vec<Field> {
-    // Numbers without a % sign are fractions (0.9896) when every one of them is small, else percent (98.96).
-    let unmarked_are_fractions = column
-        .iter()
-        .filter_map(number)
-        .filter(|n| n.percent.is_none())
-        .all(|n| n.value.abs() <= Decimal::TWO);
-    let form_of = |n: &RawNumber| {
-        n.percent.unwrap_or(if unmarked_are_fractions { PercentForm::Fraction } else { PercentForm::Percent })
-    };
-    let as_percent = |n: &RawNumber| match form_of(n) {
-        PercentForm::Fraction => n.value * Decimal::ONE_HUNDRED,
-        PercentForm::Percent => n.value,
-    };
-    let percent_decimals = |n: &RawNumber, decimals: u32| match (form_of(n), n.percent) {
-        // A % format states decimals of the percentage itself.
-        (PercentForm::Fraction, Some(_)) | (PercentForm::Percent, _) => decimals,
-        (PercentForm::Fraction, None) => decimals.saturating_sub(2),
-    };
-    let general = column.iter().filter_map(number).filter(|n| n.stated_decimals.is_none());
-    let precision = general.map(|n| percent_decimals(n, n.shown_decimals)).max();
-    let stated = column.iter().filter_map(number).filter_map(|n| n.stated_decimals.map(|d| percent_decimals(n, d))).max();
-    let precision = precision.max(stated).unwrap_or(0);
+fn settle_ratios(column: &Column<'_>) -> Vec<Field> {
+    let precision = RatioPrecision::of(column);
+    let unmarked = if precision.unmarked_are_fractions { PercentForm::Fraction } else { PercentForm::Percent };
+    let precision = precision.decimals(unmarked);
     column
-        .into_iter()
+        .raws()
         .map(|raw| {
             settle(raw, |n| {
-                let decimals = n.stated_decimals.map_or(precision, |d| percent_decimals(n, d));
-                (as_percent(n), decimals)
+                let form = n.percent.unwrap_or(unmarked);
+                let decimals = n.stated_decimals.map_or(precision, |d| percent_decimals(n, form, d));
+                let value = match form {
+                    PercentForm::Fraction => n.value * Decimal::ONE_HUNDRED,
+                    PercentForm::Percent => n.value,
+                };
+                (value, decimals)
             })
         })
         .collect()
 }
 
-fn number(raw: &RawField) -> Option<&RawNumber> {
-    match raw {
-        RawField::Number(n) => Some(n),
-        _ => None,
+/// What a ratio column's numbers say of the column, in one reading: whether its numbers without a %
+/// are fractions (0.9896: every one of them is small) or percent (98.96), and the most decimals of a
+/// percentage shown either way.
+struct RatioPrecision {
+    unmarked_are_fractions: bool,
+    /// If unmarked numbers are fractions, and if they are percent.
+    most: [Option<u32>; 2],
+}
+
+impl RatioPrecision {
+    fn of(column: &Column<'_>) -> RatioPrecision {
+        let mut seen = RatioPrecision { unmarked_are_fractions: true, most: [None, None] };
+        for n in column.numbers() {
+            seen.unmarked_are_fractions &= n.percent.is_some() || n.value.abs() <= Decimal::TWO;
+            let shown = n.stated_decimals.unwrap_or(n.shown_decimals);
+            for (most, unmarked) in seen.most.iter_mut().zip([PercentForm::Fraction, PercentForm::Percent]) {
+                let decimals = percent_decimals(&n, n.percent.unwrap_or(unmarked), shown);
+                *most = (*most).max(Some(decimals));
+            }
+        }
+        seen
+    }
+
+    fn decimals(&self, unmarked: PercentForm) -> u32 {
+        self.most[usize::from(unmarked == PercentForm::Percent)].unwrap_or(0)
     }
 }
 
-/// The most decimals any figure of the column shows.
-fn column_precision(column: &[RawField]) -> u32 {
-    column.iter().filter_map(number).map(|n| n.stated_decimals.unwrap_or(n.shown_decimals)).max().unwrap_or(0)
+/// Decimals of the percentage a number in `form` shows with `decimals`: a % format states those of
+/// the percentage itself, a fraction without one two more.
+fn percent_decimals(n: &RawNumber, form: PercentForm, decimals: u32) -> u32 {
+    match (form, n.percent) {
+        (PercentForm::Fraction, Some(_)) | (PercentForm::Percent, _) => decimals,
+        (PercentForm::Fraction, None) => decimals.saturating_sub(2),
+    }
 }
 
 fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field {

@@ -88,7 +88,7 @@ fn shown(cell: &GridCell) -> String {
     let text = match (&cell.value, cell.format) {
         (Value::Number(n), Some(format)) => {
             let value = if format.percent { n * 100.0 } else { *n };
-            let rounded = Decimal::from_f64(value).map(|d| d.round_dp(format.decimals));
+            let rounded = Decimal::from_f64(value).map(|d| d.round_dp(u32::from(format.decimals)));
             let body = match rounded {
                 Some(d) => format!("{:.*}", format.decimals as usize, d),
                 None => format!("{value:.*}", format.decimals as usize),
@@ -119,6 +119,6 @@ mod tests {
         assert_eq!(shown(&cell(0.9896, 2, true)), "98.96%");
         assert_eq!(shown(&cell(80.0, 2, false)), "80.00");
         assert_eq!(shown(&GridCell { value: Value::Number(19.98), format: None, look: 0 }), "19.98");
-        assert_eq!(shown(&GridCell { value: Value::Text("x".repeat(100)), format: None, look: 0 }).chars().count(), PREVIEW_CHARS);
+        assert_eq!(shown(&GridCell { value: Value::Text("x".repeat(100).into()), format: None, look: 0 }).chars().count(), PREVIEW_CHARS);
     }
 }

@@ -105,8 +105,7 @@ impl SheetsCopy {
         write_rollup_sheet(&mut book, checked, &names, settings.lang)?;
         book.set_zip_compression_level(ZIP_LEVEL);
         let bytes = book.save_to_buffer();
-        // Freeing a million stored cells takes a noticeable while; the bytes need not wait for it.
-        std::thread::spawn(move || drop(book));
+        crate::parallel::drop_aside(book);
         bytes
     }
 }
@@ -796,7 +795,7 @@ mod tests {
                     let value = values.get_value(at).cloned().unwrap_or(Data::Empty);
                     let expected = match cached {
                         Value::Number(n) => Data::Float(*n),
-                        Value::Text(t) => Data::String(t.clone()),
+                        Value::Text(t) => Data::String(t.to_string()),
                         _ => Data::Empty,
                     };
                     assert_eq!(value, expected, "{text} is written as its cached value");

@@ -7,7 +7,7 @@ use crate::report::finding::Finding;
 use crate::settings::Settings;
 
 fn cell(text: &str) -> Value {
-    if text.is_empty() { Value::Empty } else { Value::Text(text.to_string()) }
+    if text.is_empty() { Value::Empty } else { Value::Text(text.into()) }
 }
 
 /// A 自评表 with text figures, its fund line and indicators given as rows of cells from column B.
