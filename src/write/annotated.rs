@@ -3,6 +3,7 @@
 //! roll-up as live formulas (cached values included) and a chart.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatAlign, FormatBorder, Formula, Note, Url, Workbook, Worksheet, XlsxError};
 
@@ -43,7 +44,9 @@ fn fill(severity: Severity) -> Color {
 /// # Errors
 /// What rust_xlsxwriter reports (an invalid sheet name, a cell out of Excel's range).
 pub fn annotated_workbook(grids: &[Grid], checked: &Checked, settings: &Settings) -> Result<Vec<u8>, XlsxError> {
-    copy_sheets(grids)?.finish(grids, checked, settings)
+    let mut bytes = Vec::new();
+    copy_sheets(grids)?.finish(grids, checked, settings, &mut bytes)?;
+    Ok(bytes)
 }
 
 /// The input's sheets copied into a new workbook before the findings are known, so the copy can be
@@ -80,11 +83,12 @@ fn copy_sheets_streaming_above(grids: &[Grid], streaming_rows: u32) -> Result<Sh
 
 impl SheetsCopy {
     /// Marks the findings of `checked` on the copied sheets, writes the streamed ones, fills
-    /// 检查结果 and adds 重算汇总; the .xlsx bytes.
+    /// 检查结果 and adds 重算汇总, and writes the .xlsx to `out` (a file, rather than bytes held
+    /// whole: the copy of a million-row list is 80 MB).
     ///
     /// # Errors
-    /// What rust_xlsxwriter reports.
-    pub fn finish(self, grids: &[Grid], checked: &Checked, settings: &Settings) -> Result<Vec<u8>, XlsxError> {
+    /// What rust_xlsxwriter reports, writing to `out` included.
+    pub fn finish(self, grids: &[Grid], checked: &Checked, settings: &Settings, out: impl Write + Send) -> Result<(), XlsxError> {
         let SheetsCopy { mut book, names, streaming_rows } = self;
         let findings: Vec<&Finding> = checked.findings.iter().filter(|f| settings.shows(f.severity)).collect();
         write_results_sheet(book.worksheet_from_index(0)?, &findings, &names, settings.lang)?;
@@ -104,9 +108,9 @@ impl SheetsCopy {
         }
         write_rollup_sheet(&mut book, checked, &names, settings.lang)?;
         book.set_zip_compression_level(ZIP_LEVEL);
-        let bytes = book.save_to_buffer();
+        let saved = book.save_to_writer(out);
         crate::parallel::drop_aside(book);
-        bytes
+        saved
     }
 }
 
@@ -670,6 +674,12 @@ mod tests {
     use calamine::{Data, Reader, Xlsx};
 
     use super::*;
+
+    fn written(copy: SheetsCopy, grids: &[Grid], checked: &Checked) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        copy.finish(grids, checked, &Settings::default(), &mut bytes).unwrap();
+        bytes
+    }
     use crate::read::grid::CellLook;
     use crate::report::check_grids;
 
@@ -699,7 +709,7 @@ mod tests {
         let checked = check_grids(Path::new("t.xlsx"), &grids, &Settings::default());
         assert!(checked.findings.iter().any(|f| f.rule == "A001"));
         let write = |streaming_rows| {
-            copy_sheets_streaming_above(&grids, streaming_rows).unwrap().finish(&grids, &checked, &Settings::default()).unwrap()
+            written(copy_sheets_streaming_above(&grids, streaming_rows).unwrap(), &grids, &checked)
         };
         let (streamed, streamed_fills) = values_and_fills(write(0), "附件1");
         let (copied, copied_fills) = values_and_fills(write(u32::MAX), "附件1");
@@ -741,7 +751,7 @@ mod tests {
         let grids = vec![grid];
         let checked = check_grids(Path::new("t.xlsx"), &grids, &Settings::default());
         let write = |streaming_rows| {
-            copy_sheets_streaming_above(&grids, streaming_rows).unwrap().finish(&grids, &checked, &Settings::default()).unwrap()
+            written(copy_sheets_streaming_above(&grids, streaming_rows).unwrap(), &grids, &checked)
         };
         let copied = number_formats(write(u32::MAX), "附件1");
         assert_eq!(number_formats(write(0), "附件1"), copied);
@@ -781,7 +791,7 @@ mod tests {
         let grids = vec![grid];
         let checked = check_grids(Path::new("t.xlsx"), &grids, &Settings::default());
         for streaming_rows in [0, u32::MAX] {
-            let bytes = copy_sheets_streaming_above(&grids, streaming_rows).unwrap().finish(&grids, &checked, &Settings::default()).unwrap();
+            let bytes = written(copy_sheets_streaming_above(&grids, streaming_rows).unwrap(), &grids, &checked);
             let mut xlsx = Xlsx::new(Cursor::new(bytes)).unwrap();
             let written = xlsx.worksheet_formula("表").unwrap();
             let values = xlsx.worksheet_range("表").unwrap();

@@ -1,7 +1,7 @@
 //! Outputs appear whole or not at all: written to a temporary file beside the target, then renamed.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -48,14 +48,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Writes bytes produced elsewhere.
-pub fn write_bytes(path: &Path, inputs: &[PathBuf], bytes: &[u8]) -> Result<()> {
-    write_atomically(path, inputs, |w| w.write_all(bytes).map_err(|e| e.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
+
+    fn write_bytes(path: &Path, inputs: &[PathBuf], bytes: &[u8]) -> Result<()> {
+        write_atomically(path, inputs, |w| w.write_all(bytes).map_err(|e| e.to_string()))
+    }
 
     #[test]
     fn a_failed_write_leaves_the_target_untouched() {

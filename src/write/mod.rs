@@ -6,11 +6,9 @@ pub mod form_rollup;
 
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::XlsxError;
-
 pub use atomic::write_atomically;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, Grid};
 use crate::report::Checked;
 use crate::settings::Settings;
@@ -21,8 +19,7 @@ use crate::settings::Settings;
 /// # Errors
 /// [`Error::Write`] when the output is an input or cannot be written.
 pub fn write_annotated(grids: &[Grid], checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
-    let bytes = annotated::annotated_workbook(grids, checked, settings).map_err(|e| write_error(output, e))?;
-    atomic::write_bytes(output, inputs, &bytes)
+    write_atomically(output, inputs, |out| annotated::copy_sheets(grids).and_then(|copy| copy.finish(grids, checked, settings, out)).map_err(|e| e.to_string()))
 }
 
 /// Runs `check` on this thread while the sheets are copied on another, then writes the annotated
@@ -32,15 +29,8 @@ where
     F: FnOnce() -> Checked,
 {
     let (copy, checked) = crate::parallel::both(|| annotated::copy_sheets(grids), check);
-    let written = copy
-        .and_then(|copy| copy.finish(grids, &checked, settings))
-        .map_err(|e| write_error(output, e))
-        .and_then(|bytes| atomic::write_bytes(output, inputs, &bytes));
+    let written = write_atomically(output, inputs, |out| copy.and_then(|copy| copy.finish(grids, &checked, settings, out)).map_err(|e| e.to_string()));
     (checked, written)
-}
-
-fn write_error(output: &Path, error: XlsxError) -> Error {
-    Error::Write { path: output.to_path_buf(), detail: error.to_string() }
 }
 
 /// Like [`write_annotated`] for a file checked earlier: reads its sheets again, with their layout.
