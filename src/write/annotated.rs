@@ -674,14 +674,14 @@ mod tests {
     use calamine::{Data, Reader, Xlsx};
 
     use super::*;
+    use crate::read::grid::CellLook;
+    use crate::report::check_grids;
 
     fn written(copy: SheetsCopy, grids: &[Grid], checked: &Checked) -> Vec<u8> {
         let mut bytes = Vec::new();
         copy.finish(grids, checked, &Settings::default(), &mut bytes).unwrap();
         bytes
     }
-    use crate::read::grid::CellLook;
-    use crate::report::check_grids;
 
     /// Cell values of a sheet, and the cells that carry a fill.
     fn values_and_fills(bytes: Vec<u8>, sheet: &str) -> (calamine::Range<Data>, Vec<(u32, u32)>) {
