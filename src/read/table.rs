@@ -185,7 +185,7 @@ fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
             break;
         }
         let kind = classify(grid, row, &label_cols);
-        let no_figures = RawFigures::read(grid, header, row).is_empty();
+        let no_figures = figure_columns(header).all(|col| matches!(raw_field(grid.cell(row, col), CellRef::new(row, col)), RawField::Blank(_)));
         let project = header.columns.project.and_then(|col| label_text(grid.cell(row, col)));
         let shape = shape_of(grid, header, row, project.as_deref());
         // After the closing 合计 only its own breakdown (其中：财政拨款 …) still belongs to the table.
@@ -314,7 +314,6 @@ fn is_row_empty(grid: &Grid, row: u32, band: &Range<u32>) -> bool {
 /// A figure cell before the column's precision and the ratio's form are known.
 #[derive(Debug, Clone)]
 enum RawField {
-    Absent,
     Blank(CellRef),
     Dash(CellRef),
     Invalid { cell: CellRef, text: String, beyond_range: bool },
@@ -341,25 +340,10 @@ enum PercentForm {
     Percent,
 }
 
-struct RawFigures {
-    fields: [RawField; 4],
-    /// The table's other amount columns, in order.
-    extra_amounts: Vec<RawField>,
-}
-
-impl RawFigures {
-    fn read(grid: &Grid, header: &Header, row: u32) -> RawFigures {
-        let c = &header.columns;
-        let read = |col: Option<u32>| col.map_or(RawField::Absent, |col| raw_field(grid.cell(row, col), CellRef::new(row, col)));
-        RawFigures {
-            fields: [read(c.budget_initial), read(c.budget_adjusted), read(c.actual), read(c.ratio)],
-            extra_amounts: c.extra_amounts.iter().map(|a| read(Some(a.col))).collect(),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.fields.iter().chain(&self.extra_amounts).all(|f| matches!(f, RawField::Absent | RawField::Blank(_)))
-    }
+/// The columns of a table that hold figures: its four, as far as it has them, then its other amounts.
+fn figure_columns(header: &Header) -> impl Iterator<Item = u32> + '_ {
+    let c = &header.columns;
+    [c.budget_initial, c.budget_adjusted, c.actual, c.ratio].into_iter().flatten().chain(c.extra_amounts.iter().map(|a| a.col))
 }
 
 /// No budget figure comes near this, in 元 or in 万元 (10^15 元 is several times China's yearly
@@ -409,23 +393,26 @@ type AmountSlot = fn(&mut ListRow) -> &mut Field;
 /// FORMATS.md §4), puts ratios in percent and amounts in 万元.
 fn settle_figures(grid: &Grid, header: &Header, rows: &mut [ListRow], unit: MoneyUnit) {
     let at: Vec<u32> = rows.iter().map(|r| r.row).collect();
-    let column = |col: u32| Column { grid, cells: ColumnCells::Rows { rows: &at, col } };
+    let cells = |col: u32| -> Vec<CellRef> { at.iter().map(|&row| CellRef::new(row, col)).collect() };
     let c = &header.columns;
     let slots: [(Option<u32>, AmountSlot); 3] =
         [(c.budget_initial, |r| &mut r.budget_initial), (c.budget_adjusted, |r| &mut r.budget_adjusted), (c.actual, |r| &mut r.actual)];
     for (col, slot) in slots {
         let Some(col) = col else { continue };
-        for (row, field) in rows.iter_mut().zip(settle_amounts(&column(col), unit)) {
+        let fields = amount_column(grid, &cells(col), unit);
+        for (row, field) in rows.iter_mut().zip(fields) {
             *slot(row) = field;
         }
     }
     if let Some(col) = c.ratio {
-        for (row, field) in rows.iter_mut().zip(settle_ratios(&column(col))) {
+        let fields = ratio_column(grid, &cells(col));
+        for (row, field) in rows.iter_mut().zip(fields) {
             row.ratio = field;
         }
     }
     for amount in &c.extra_amounts {
-        for (row, field) in rows.iter_mut().zip(settle_amounts(&column(amount.col), unit)) {
+        let fields = amount_column(grid, &cells(amount.col), unit);
+        for (row, field) in rows.iter_mut().zip(fields) {
             row.extra_amounts.push(field);
         }
     }
@@ -434,12 +421,12 @@ fn settle_figures(grid: &Grid, header: &Header, rows: &mut [ListRow], unit: Mone
 /// The figures of `cells`, read as one column of amounts (a General number takes the column's
 /// precision, FORMATS.md §4): how forms read their fund blocks and score columns.
 pub(crate) fn amount_column(grid: &Grid, cells: &[CellRef], unit: MoneyUnit) -> Vec<Field> {
-    settle_amounts(&Column { grid, cells: ColumnCells::Cells(cells) }, unit)
+    settle_amounts(&Column { grid, cells }, unit)
 }
 
 /// The figures of `cells`, read as one column of ratios, in percent.
 pub(crate) fn ratio_column(grid: &Grid, cells: &[CellRef]) -> Vec<Field> {
-    settle_ratios(&Column { grid, cells: ColumnCells::Cells(cells) })
+    settle_ratios(&Column { grid, cells })
 }
 
 /// The cells of one column of figures. A figure's decimals depend on the whole column, so each cell
@@ -447,23 +434,12 @@ pub(crate) fn ratio_column(grid: &Grid, cells: &[CellRef]) -> Vec<Field> {
 /// million-row list held 192 MB of raw figures that way.
 struct Column<'a> {
     grid: &'a Grid,
-    cells: ColumnCells<'a>,
-}
-
-enum ColumnCells<'a> {
-    /// One column of the given sheet rows.
-    Rows { rows: &'a [u32], col: u32 },
-    /// Any cells.
-    Cells(&'a [CellRef]),
+    cells: &'a [CellRef],
 }
 
 impl Column<'_> {
-    fn raws(&self) -> Box<dyn Iterator<Item = RawField> + '_> {
-        let read = |at: CellRef| raw_field(self.grid.cell(at.row, at.col), at);
-        match self.cells {
-            ColumnCells::Rows { rows, col } => Box::new(rows.iter().map(move |&row| read(CellRef::new(row, col)))),
-            ColumnCells::Cells(cells) => Box::new(cells.iter().map(move |&at| read(at))),
-        }
+    fn raws(&self) -> impl Iterator<Item = RawField> + '_ {
+        self.cells.iter().map(|&at| raw_field(self.grid.cell(at.row, at.col), at))
     }
 
     fn numbers(&self) -> impl Iterator<Item = RawNumber> + '_ {
@@ -561,7 +537,6 @@ fn percent_decimals(n: &RawNumber, form: PercentForm, decimals: u32) -> u32 {
 
 fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field {
     match raw {
-        RawField::Absent => Field::Absent,
         RawField::Blank(cell) => Field::Blank(cell),
         RawField::Dash(cell) => Field::Value(Figure { value: Decimal::ZERO, decimals: None, cell, as_text: true }),
         RawField::Invalid { cell, text, beyond_range } => Field::Invalid { cell, text, beyond_range },
