@@ -82,7 +82,8 @@ fn a_real_xlsx_is_checked_with_the_seed_errors_found() {
     let path = temp_path("table5-check.xlsx");
     write_table5(&path);
     let workbook = read_workbook(&path).unwrap();
-    let findings = check_workbook(&workbook, &Settings::default());
+    let shown_info = Settings { show_info: true, ..Settings::default() };
+    let findings = check_workbook(&workbook, &shown_info).findings;
     let mut errors: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == budgetlint::check::catalog::Severity::Error)
@@ -92,6 +93,12 @@ fn a_real_xlsx_is_checked_with_the_seed_errors_found() {
     assert_eq!(errors, ["A001 G5", "A001 G6", "A001 G7", "A001 G8", "A001 G9"]);
     assert!(findings.iter().any(|f| f.rule == "A004" && f.cell.unwrap().to_string() == "G10"));
     assert!(findings.iter().any(|f| f.rule == "V004" && f.cell.unwrap().to_string() == "D11"));
+    // Hidden by default: counted, not kept.
+    let infos = findings.iter().filter(|f| f.severity == budgetlint::check::catalog::Severity::Info).count();
+    let by_default = check_workbook(&workbook, &Settings::default());
+    assert!(infos >= 2);
+    assert_eq!(by_default.hidden, infos);
+    assert_eq!(by_default.findings.len(), findings.len() - infos);
 }
 
 #[test]

@@ -11,13 +11,13 @@ ratios are ``Decimal`` in percent (98.96 means 98.96 %). Nothing is ever a float
 """
 
 # No `from __future__ import annotations` here: it would leave a public name `annotations` in the
-# package. Annotations naming polars are strings, so the console script starts without loading it.
+# package. The console script imports this package too, so it loads only what the command line
+# needs: annotations naming polars are strings, and what only the Python API uses (pathlib, the
+# HTML view, user rules, check_many) is imported on first use, which halves the script's start.
 import os as _os
-import pathlib as _pathlib
 import typing as _typing
 
 from budgetlint import _budgetlint as _native
-from budgetlint import _html, _rules
 from budgetlint._budgetlint import (
     BudgetlintError,
     ConfigError,
@@ -29,13 +29,30 @@ from budgetlint._budgetlint import (
     WriteError,
     __version__,
 )
-from budgetlint._rules import Rule
-from budgetlint._batch import check_many
-
 if _typing.TYPE_CHECKING:
+    import pathlib as _pathlib
     from collections.abc import Iterable, Mapping
 
     import polars as pl
+
+    from budgetlint._batch import check_many
+    from budgetlint._rules import Rule
+
+
+def __getattr__(name: str) -> "_typing.Any":
+    if name == "Rule":
+        from budgetlint._rules import Rule
+
+        return Rule
+    if name == "check_many":
+        from budgetlint._batch import check_many
+
+        return check_many
+    raise AttributeError(f"module 'budgetlint' has no attribute {name!r}")
+
+
+def __dir__() -> "list[str]":
+    return sorted([*globals(), "Rule", "check_many"])
 
 __all__ = [
     "BudgetlintError",
@@ -183,7 +200,9 @@ class Report:
                 raise ConfigError(f"{wanted} 不在本报告中 (not in this report); files: {', '.join(paths)}")
             index = paths.index(wanted)
         self._native.write_annotated(_os.fspath(path), index)
-        return _pathlib.Path(path)
+        import pathlib
+
+        return pathlib.Path(path)
 
     def to_json(self) -> str:
         """Summary counts, findings and failures as JSON (exact decimal numbers): what
@@ -206,6 +225,8 @@ class Report:
         return f"<budgetlint.Report {self._native.summary_line()}>"
 
     def _repr_html_(self) -> str:
+        from budgetlint import _html
+
         return _html.render(self._native, self.findings)
 
 
@@ -243,6 +264,8 @@ def check(
         flat.extend(arg if isinstance(arg, (list, tuple)) else [_typing.cast("_PathLike", arg)])
     if not flat:
         raise ConfigError("check() 需要至少一个文件或文件夹 (at least one path)")
+    from budgetlint import _rules
+
     own_rules = list(rules) if rules is not None else []
     _rules.validate(own_rules)  # before the work, which a large folder makes long
     native = _native.check(

@@ -362,7 +362,7 @@ fn write_outputs(input: &Input, file: work::CheckedFile, names: &[String], group
     // Only what the settings show: a hidden info finding is in no output (nor the exit code), and a form
     // alone can carry hundreds; other settings make other records anyway.
     record.findings = checked.findings.iter().filter(|f| cx.settings.shows(f.severity)).map(StoredFinding::of).collect();
-    record.hidden = checked.findings.len() - record.findings.len();
+    record.hidden = checked.findings.len() - record.findings.len() + checked.hidden;
     let target = cx.out_dir.join(&input.annotated);
     let written = crate::report::contain_panic(&input.path, || {
         let bytes = annotated_workbook(&file.grids, &checked, cx.settings).map_err(|e| Error::Write { path: target.clone(), detail: e.to_string() })?;

@@ -165,33 +165,31 @@ impl SumOf {
     /// The sum of one amount over rows; `None` when a term is not a number (V002 reports it).
     /// A blank term counts as an exact zero (V001 reports it).
     pub fn rows(rows: &[&ListRow], amount: Amount) -> Option<SumOf> {
-        let mut figures = Vec::with_capacity(rows.len());
-        for row in rows {
-            match row.amount(amount) {
-                Field::Value(figure) => figures.push(*figure),
-                Field::Invalid { .. } | Field::Uncomputed(_) => return None,
-                Field::Blank(_) | Field::Absent => {}
-            }
+        if rows.iter().any(|row| matches!(row.amount(amount), Field::Invalid { .. } | Field::Uncomputed(_))) {
+            return None;
         }
-        Some(SumOf::figures(&figures))
+        // Summed from the rows where they are: a total over a million rows would copy 36 MB of figures.
+        Some(SumOf::figures(rows.iter().filter_map(|row| row.amount(amount).figure())))
     }
 
-    pub fn figures(figures: &[Figure]) -> SumOf {
-        let point = figures.iter().map(|f| f.value).sum();
-        let interval = Interval::sum_of(figures);
+    pub fn figures<'a>(figures: impl IntoIterator<Item = &'a Figure, IntoIter: Clone>) -> SumOf {
+        let figures = figures.into_iter();
+        let point = figures.clone().map(|f| f.value).sum();
+        let interval = Interval::sum_of(figures.clone());
         SumOf { point, interval, inputs: sum_inputs(figures) }
     }
 }
 
 /// `405.81 + 80.00 + … + 636.00（52 项）`: the first and last terms, so the sum can be followed.
-fn sum_inputs(figures: &[Figure]) -> String {
+fn sum_inputs<'a>(figures: impl Iterator<Item = &'a Figure> + Clone) -> String {
     const SHOWN: usize = 4;
-    let joined = |figures: &[Figure]| figures.iter().map(shown).collect::<Vec<_>>().join(" + ");
-    let body = match figures {
-        [first @ .., last] if figures.len() > SHOWN + 1 => format!("{} + … + {}", joined(&first[..SHOWN]), shown(last)),
-        _ => joined(figures),
+    let count = figures.clone().count();
+    let joined = |figures: &mut dyn Iterator<Item = &'a Figure>| figures.map(shown).collect::<Vec<_>>().join(" + ");
+    let body = match figures.clone().last() {
+        Some(last) if count > SHOWN + 1 => format!("{} + … + {}", joined(&mut figures.take(SHOWN)), shown(last)),
+        _ => joined(&mut figures.clone()),
     };
-    format!("{body} ({} 项)", figures.len())
+    format!("{body} ({count} 项)")
 }
 
 #[cfg(test)]

@@ -26,13 +26,13 @@ use crate::settings::Settings;
 ///
 /// The rule families of a table are independent, so two halves run at once; the findings come out in
 /// one order all the same: table by table, family by family, then the checks across tables.
-pub fn check_workbook(workbook: &Workbook, settings: &Settings) -> Vec<Finding> {
+pub fn check_workbook(workbook: &Workbook, settings: &Settings) -> Found {
     type Family = fn(&ListTable, &mut Sink);
-    let run = |families: &[Family]| -> Vec<Vec<Finding>> {
+    let run = |families: &[Family]| -> Vec<Found> {
         let in_table = |table| {
-            let mut sink = Sink::new(workbook, settings);
+            let mut sink = Sink::new(workbook, settings).counting_hidden();
             families.iter().for_each(|check| check(table, &mut sink));
-            sink.findings
+            sink.into_found()
         };
         workbook.tables.iter().map(in_table).collect()
     };
@@ -40,17 +40,20 @@ pub fn check_workbook(workbook: &Workbook, settings: &Settings) -> Vec<Finding> 
         || run(&[values::check, arithmetic::check, hierarchy::check]),
         || run(&[structure::check_duplicates, execution::check, derived::check]),
     );
-    let mut sink = Sink::new(workbook, settings);
+    let mut found = Found::default();
     for (first, second) in first.into_iter().zip(second) {
-        sink.findings.extend(first.into_iter().chain(second));
+        found.extend(first);
+        found.extend(second);
     }
+    let mut sink = Sink::new(workbook, settings).counting_hidden();
     cross_table::check(&workbook.tables, &mut sink);
     for form in &workbook.forms {
         form::check(form, &mut sink);
     }
     structure::skipped_sheets(&workbook.skipped, &mut sink);
     structure::formulas(workbook, &mut sink);
-    sink.findings
+    found.extend(sink.into_found());
+    found
 }
 
 /// Collects findings, applying the settings: rules switched off are dropped, severities overridden.
@@ -59,20 +62,47 @@ pub struct Sink<'a> {
     pub settings: &'a Settings,
     pub lang: Lang,
     findings: Vec<Finding>,
+    /// Findings the settings hide, when only counted (see [`Sink::counting_hidden`]).
+    hidden: Option<usize>,
+}
+
+/// What checks found: the findings the settings show, and how many they hide.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub findings: Vec<Finding>,
+    pub hidden: usize,
+}
+
+impl Found {
+    pub fn extend(&mut self, more: Found) {
+        self.findings.extend(more.findings);
+        self.hidden += more.hidden;
+    }
 }
 
 impl<'a> Sink<'a> {
     pub fn new(workbook: &Workbook, settings: &'a Settings) -> Sink<'a> {
-        Sink { file: workbook.path.display().to_string(), settings, lang: settings.lang, findings: Vec::new() }
+        Sink::for_file(workbook.path.display().to_string(), settings)
     }
 
     /// A finding for a whole file that has no table (S001 and the like).
     pub fn for_file(file: String, settings: &'a Settings) -> Sink<'a> {
-        Sink { file, settings, lang: settings.lang, findings: Vec::new() }
+        Sink { file, settings, lang: settings.lang, findings: Vec::new(), hidden: None }
+    }
+
+    /// Findings the settings hide (info, unless shown) are counted rather than kept: a million-row
+    /// list has a hundred thousand such notes, 100 MB held for a number in the summary.
+    pub fn counting_hidden(mut self) -> Self {
+        self.hidden = Some(0);
+        self
     }
 
     pub fn into_findings(self) -> Vec<Finding> {
         self.findings
+    }
+
+    pub fn into_found(self) -> Found {
+        Found { findings: self.findings, hidden: self.hidden.unwrap_or(0) }
     }
 
     /// Starts a finding of `rule_id` about `row` of `table`; nothing is kept unless the rule is enabled.
@@ -182,13 +212,18 @@ impl Draft<'_, '_> {
         if !settings.is_enabled(info.id) {
             return;
         }
+        let severity = settings.severity_of(info.id, info.severity);
+        if let Some(hidden) = self.sink.hidden.as_mut().filter(|_| !settings.shows(severity)) {
+            *hidden += 1;
+            return;
+        }
         let location = self.location;
         self.sink.findings.push(Finding {
             file: self.sink.file.clone(),
             sheet: location.sheet,
             cell: location.cell,
             rule: info.id,
-            severity: settings.severity_of(info.id, info.severity),
+            severity,
             message,
             found: self.found,
             expected: self.expected,

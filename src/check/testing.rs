@@ -187,10 +187,11 @@ pub fn workbook_of(tables: Vec<ListTable>) -> Workbook {
 }
 
 /// The findings of one rule, with every rule on and info shown.
+/// The findings of `rule` on `table`, info included.
 pub fn findings_of(table: &ListTable, rule: &str) -> Vec<Finding> {
-    findings_in(&workbook_of(vec![table.clone()]), rule, &Settings::default())
+    findings_in(&workbook_of(vec![table.clone()]), rule, &Settings { show_info: true, ..Settings::default() })
 }
 
 pub fn findings_in(workbook: &Workbook, rule: &str, settings: &Settings) -> Vec<Finding> {
-    check_workbook(workbook, settings).into_iter().filter(|f| f.rule == rule).collect()
+    check_workbook(workbook, settings).findings.into_iter().filter(|f| f.rule == rule).collect()
 }

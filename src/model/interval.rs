@@ -37,9 +37,10 @@ impl Interval {
     /// What the sum of shown figures may truly be: the sum of the shown values, widened by each
     /// one's half unit. Shown values and half units are summed apart, each at one scale, which
     /// spares rust_decimal rescaling every term of a long column.
-    pub fn sum_of(figures: &[Figure]) -> Interval {
-        let shown: Decimal = figures.iter().map(|f| round_shown(f.value, f.decimals)).sum();
-        let spread: Decimal = figures.iter().filter_map(|f| f.decimals).map(half_unit).sum();
+    pub fn sum_of<'a>(figures: impl IntoIterator<Item = &'a Figure, IntoIter: Clone>) -> Interval {
+        let figures = figures.into_iter();
+        let shown: Decimal = figures.clone().map(|f| round_shown(f.value, f.decimals)).sum();
+        let spread: Decimal = figures.filter_map(|f| f.decimals).map(half_unit).sum();
         Interval { lo: shown - spread, hi: shown + spread }
     }
 

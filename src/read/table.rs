@@ -397,22 +397,23 @@ fn settle_figures(grid: &Grid, header: &Header, rows: &mut [ListRow], unit: Mone
     let c = &header.columns;
     let slots: [(Option<u32>, AmountSlot); 3] =
         [(c.budget_initial, |r| &mut r.budget_initial), (c.budget_adjusted, |r| &mut r.budget_adjusted), (c.actual, |r| &mut r.actual)];
+    // Each figure goes straight into its row: a column of a million settled figures is 48 MB.
     for (col, slot) in slots {
         let Some(col) = col else { continue };
-        let fields = amount_column(grid, &cells(col), unit);
-        for (row, field) in rows.iter_mut().zip(fields) {
+        let cells = cells(col);
+        for (row, field) in rows.iter_mut().zip(settled_amounts(Column { grid, cells: &cells }, unit)) {
             *slot(row) = field;
         }
     }
     if let Some(col) = c.ratio {
-        let fields = ratio_column(grid, &cells(col));
-        for (row, field) in rows.iter_mut().zip(fields) {
+        let cells = cells(col);
+        for (row, field) in rows.iter_mut().zip(settled_ratios(Column { grid, cells: &cells })) {
             row.ratio = field;
         }
     }
     for amount in &c.extra_amounts {
-        let fields = amount_column(grid, &cells(amount.col), unit);
-        for (row, field) in rows.iter_mut().zip(fields) {
+        let cells = cells(amount.col);
+        for (row, field) in rows.iter_mut().zip(settled_amounts(Column { grid, cells: &cells }, unit)) {
             row.extra_amounts.push(field);
         }
     }
@@ -421,28 +422,29 @@ fn settle_figures(grid: &Grid, header: &Header, rows: &mut [ListRow], unit: Mone
 /// The figures of `cells`, read as one column of amounts (a General number takes the column's
 /// precision, FORMATS.md §4): how forms read their fund blocks and score columns.
 pub(crate) fn amount_column(grid: &Grid, cells: &[CellRef], unit: MoneyUnit) -> Vec<Field> {
-    settle_amounts(&Column { grid, cells }, unit)
+    settled_amounts(Column { grid, cells }, unit).collect()
 }
 
 /// The figures of `cells`, read as one column of ratios, in percent.
 pub(crate) fn ratio_column(grid: &Grid, cells: &[CellRef]) -> Vec<Field> {
-    settle_ratios(&Column { grid, cells })
+    settled_ratios(Column { grid, cells }).collect()
 }
 
 /// The cells of one column of figures. A figure's decimals depend on the whole column, so each cell
 /// is read twice (once for the column, once for itself) rather than kept raw in between: a
 /// million-row list held 192 MB of raw figures that way.
+#[derive(Clone, Copy)]
 struct Column<'a> {
     grid: &'a Grid,
     cells: &'a [CellRef],
 }
 
-impl Column<'_> {
-    fn raws(&self) -> impl Iterator<Item = RawField> + '_ {
-        self.cells.iter().map(|&at| raw_field(self.grid.cell(at.row, at.col), at))
+impl<'a> Column<'a> {
+    fn raws(self) -> impl Iterator<Item = RawField> + 'a {
+        self.cells.iter().map(move |&at| raw_field(self.grid.cell(at.row, at.col), at))
     }
 
-    fn numbers(&self) -> impl Iterator<Item = RawNumber> + '_ {
+    fn numbers(self) -> impl Iterator<Item = RawNumber> + 'a {
         self.raws().filter_map(|raw| match raw {
             RawField::Number(n) => Some(n),
             _ => None,
@@ -450,18 +452,17 @@ impl Column<'_> {
     }
 }
 
-fn settle_amounts(column: &Column<'_>, unit: MoneyUnit) -> Vec<Field> {
+fn settled_amounts(column: Column<'_>, unit: MoneyUnit) -> impl Iterator<Item = Field> + '_ {
     // The most decimals any figure of the column shows.
     let precision = column.numbers().map(|n| n.stated_decimals.unwrap_or(n.shown_decimals)).max().unwrap_or(0);
     column
         .raws()
-        .map(|raw| {
+        .map(move |raw| {
             settle(raw, |n| {
                 let decimals = n.stated_decimals.unwrap_or(precision);
                 in_ten_thousand_yuan(n.value, decimals, unit)
             })
         })
-        .collect()
 }
 
 fn in_ten_thousand_yuan(value: Decimal, decimals: u32, unit: MoneyUnit) -> (Decimal, u32) {
@@ -478,13 +479,13 @@ fn in_ten_thousand_yuan(value: Decimal, decimals: u32, unit: MoneyUnit) -> (Deci
     }
 }
 
-fn settle_ratios(column: &Column<'_>) -> Vec<Field> {
+fn settled_ratios(column: Column<'_>) -> impl Iterator<Item = Field> + '_ {
     let precision = RatioPrecision::of(column);
     let unmarked = if precision.unmarked_are_fractions { PercentForm::Fraction } else { PercentForm::Percent };
     let precision = precision.decimals(unmarked);
     column
         .raws()
-        .map(|raw| {
+        .map(move |raw| {
             settle(raw, |n| {
                 let form = n.percent.unwrap_or(unmarked);
                 let decimals = n.stated_decimals.map_or(precision, |d| percent_decimals(n, form, d));
@@ -495,7 +496,6 @@ fn settle_ratios(column: &Column<'_>) -> Vec<Field> {
                 (value, decimals)
             })
         })
-        .collect()
 }
 
 /// What a ratio column's numbers say of the column, in one reading: whether its numbers without a %
@@ -508,7 +508,7 @@ struct RatioPrecision {
 }
 
 impl RatioPrecision {
-    fn of(column: &Column<'_>) -> RatioPrecision {
+    fn of(column: Column<'_>) -> RatioPrecision {
         let mut seen = RatioPrecision { unmarked_are_fractions: true, most: [None, None] };
         for n in column.numbers() {
             seen.unmarked_are_fractions &= n.percent.is_some() || n.value.abs() <= Decimal::TWO;

@@ -18,7 +18,7 @@ pub use tabular::{Tabular, Values};
 
 use crate::check::catalog::Severity;
 use crate::check::rollup::{rollup_table, rollups, Rollup};
-use crate::check::{check_workbook, structure, Sink};
+use crate::check::{check_workbook, structure, Found, Sink};
 use crate::error::{Error, Result};
 use crate::model::Workbook;
 use crate::read::grid::{self, Grid};
@@ -35,8 +35,11 @@ pub struct FileReport {
 #[derive(Debug)]
 pub struct Checked {
     pub workbook: Workbook,
-    /// All findings, info included; [`Report::visible_findings`] applies `show_info`.
+    /// The findings; [`Report::visible_findings`] applies `show_info` to those the checks across
+    /// documents and the user's rules add.
     pub findings: Vec<Finding>,
+    /// Findings the settings hide that the checks of each document counted instead of keeping.
+    pub hidden: usize,
     pub rollups: Vec<Rollup>,
     /// The top rows of each document as shown, for the notebook view.
     pub previews: Vec<preview::Preview>,
@@ -67,7 +70,7 @@ pub fn contain_panic<T>(path: &Path, work: impl FnOnce() -> Result<T>) -> Result
 /// The checks across documents are the report's ([`reconcile`]), which sees every file given.
 pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked {
     let workbook = workbook_from_grids(path, grids);
-    let mut findings = check_workbook(&workbook, settings);
+    let Found { mut findings, hidden } = check_workbook(&workbook, settings);
     if workbook.is_empty() {
         let mut sink = Sink::for_file(path.display().to_string(), settings);
         structure::no_table(workbook.sheets.first().map_or("", String::as_str), &workbook.sheets, &mut sink);
@@ -76,7 +79,7 @@ pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked 
     let rollups = rollups(&workbook);
     let shown: Vec<&Finding> = findings.iter().filter(|f| settings.shows(f.severity)).collect();
     let previews = preview::previews(&workbook, grids, &shown, settings.lang);
-    Checked { workbook, findings, rollups, previews }
+    Checked { workbook, findings, hidden, rollups, previews }
 }
 
 /// Like [`check_grids`], with the checks across the workbook's own documents (an 附件1 with its
@@ -154,7 +157,8 @@ impl Report {
     }
 
     pub fn counts(&self) -> Counts {
-        let mut counts = Counts { files: self.files.len(), unreadable: self.failures().count(), ..Counts::default() };
+        let hidden = self.checked().map(|c| c.hidden).sum();
+        let mut counts = Counts { files: self.files.len(), unreadable: self.failures().count(), hidden_infos: hidden, ..Counts::default() };
         for finding in self.all_findings() {
             match finding.severity {
                 Severity::Error => counts.errors += 1,

@@ -24,6 +24,13 @@ REPORT_TABLES = REPO / "examples" / "表1-表8-月坛街道-2020.xlsx"
 # --- namespace, stubs, types -------------------------------------------------------------------
 
 
+def test_the_console_script_loads_only_the_command_line():
+    # `budgetlint check` runs in Rust: its start should not pay for what only the Python API uses.
+    code = "import sys, budgetlint.__main__; print(sorted(m for m in sys.modules if m.startswith(('budgetlint', 'polars', 'pathlib'))))"
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
+    assert loaded == "['budgetlint', 'budgetlint.__main__', 'budgetlint._budgetlint']"
+
+
 def test_the_public_namespace_is_all_and_nothing_else(budgetlint):
     public = sorted(n for n in dir(budgetlint) if not n.startswith("_"))
     assert public == sorted(n for n in budgetlint.__all__ if not n.startswith("_")), "dir(bl) shows only __all__"

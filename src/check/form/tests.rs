@@ -40,7 +40,7 @@ fn findings(rows: Vec<Vec<Value>>) -> Vec<Finding> {
     let grids = [Grid::from_values("自评表", rows)];
     let workbook = workbook_from_grids(std::path::Path::new("forms.xlsx"), &grids);
     assert_eq!(workbook.forms.len(), 1, "the form is read");
-    check_workbook(&workbook, &Settings::default())
+    check_workbook(&workbook, &Settings { show_info: true, ..Settings::default() }).findings
 }
 
 fn above_info(findings: &[Finding]) -> Vec<(String, String)> {
