@@ -147,5 +147,5 @@ fn the_annotated_copy_reads_back_with_calamine() {
     let rollup = book.worksheet_range("重算汇总").unwrap();
     assert_eq!(rollup.get_value((1, 1)), Some(&Data::String("民生保障办公室".into())));
     assert_eq!(rollup.get_value((1, 4)), Some(&Data::Float(1613.12)));
-    assert!(budgetlint::write::annotate_file(&input, checked, &settings, &input, &[input.clone()]).is_err());
+    assert!(budgetlint::write::annotate_file(&input, checked, &settings, &input, std::slice::from_ref(&input)).is_err());
 }

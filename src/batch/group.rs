@@ -206,6 +206,9 @@ fn link_spellings(by_key: &HashMap<String, usize>, sets: &mut UnionFind) {
     }
 }
 
+/// A folder's groups whose files name their unit inside, and its files that name none.
+type AnchoredAndLoose = (Vec<usize>, Vec<usize>);
+
 /// Files of a folder below the input that name no unit inside, and are not linked by their names to
 /// a file that does, join the one group of that folder's files that name theirs (`月坛街道/附件1.xlsx`
 /// without a 单位名称 line, beside `月坛街道/附件2.xlsx` whose forms name 北京市西城区人民政府月坛街道办事处);
@@ -222,7 +225,7 @@ fn join_folders(members: &[Member<'_>], keys: &[Option<Key>], sets: &mut UnionFi
         let here = folder_of(i);
         folder.entry(root).and_modify(|f| if *f != here { *f = None }).or_insert(here);
     }
-    let mut folders: HashMap<&Path, (Vec<usize>, Vec<usize>)> = HashMap::new();
+    let mut folders: HashMap<&Path, AnchoredAndLoose> = HashMap::new();
     for (i, key) in keys.iter().enumerate() {
         let (Some(key), Some(dir)) = (key, folder_of(i)) else { continue };
         let root = sets.find(i);
@@ -235,7 +238,7 @@ fn join_folders(members: &[Member<'_>], keys: &[Option<Key>], sets: &mut UnionFi
             entry.1.push(i);
         }
     }
-    let mut folders: Vec<(&Path, (Vec<usize>, Vec<usize>))> = folders.into_iter().collect();
+    let mut folders: Vec<(&Path, AnchoredAndLoose)> = folders.into_iter().collect();
     folders.sort_by(|a, b| a.0.cmp(b.0));
     for (_, (mut anchored, loose)) in folders {
         if loose.is_empty() {

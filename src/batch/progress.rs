@@ -72,7 +72,7 @@ impl Progress {
                 bar.inc(1);
             }
             Shown::Lines { every, out } => {
-                if done % every == 0 || done == self.total {
+                if done.is_multiple_of(*every) || done == self.total {
                     let _guard = out.lock();
                     let elapsed = self.start.elapsed().as_secs_f64().max(1e-9);
                     let rate = done as f64 / elapsed;

@@ -753,16 +753,16 @@ mod tests {
         Finding {
             file: file.into(),
             sheet: if i.is_multiple_of(7) { "O'Brien 表".into() } else { "附件1".into() },
-            cell: (i % 11 != 0).then(|| CellRef::new(4 + i as u32 % 50, 6)),
+            cell: (!i.is_multiple_of(11)).then(|| CellRef::new(4 + i as u32 % 50, 6)),
             rule,
             severity,
-            message: if i % 5 == 0 { "=SUM(A1), \"quoted\"\nline".into() } else { format!("第 {i} 个") },
-            found: Some(if i % 3 == 0 { "-12.50".into() } else { "+1+cmd".into() }),
-            expected: (i % 2 == 0).then(|| "100.00%".into()),
+            message: if i.is_multiple_of(5) { "=SUM(A1), \"quoted\"\nline".into() } else { format!("第 {i} 个") },
+            found: Some(if i.is_multiple_of(3) { "-12.50".into() } else { "+1+cmd".into() }),
+            expected: (i.is_multiple_of(2)).then(|| "100.00%".into()),
             inputs: None,
             unit: unit.map(str::to_string),
             table: Some("表1".into()),
-            form: (i % 4 == 0).then_some(i),
+            form: (i.is_multiple_of(4)).then_some(i),
             row: Some(i as u32),
             department: None,
             project: Some(format!("项目{i}")),
@@ -861,7 +861,7 @@ mod tests {
             assert_eq!(rows(&mut book, "问题清单"), findings.len());
             assert_eq!(rows(&mut book, "文件状态"), records.len());
             let status = book.worksheet_range("文件状态").unwrap();
-            let last = status.rows().last().unwrap();
+            let last = status.rows().next_back().unwrap();
             assert_eq!(last[0].to_string(), records.last().unwrap().file);
             let _ = std::fs::remove_dir_all(&dir);
         }

@@ -17,6 +17,12 @@ pub struct TableBuilder {
     open_level: Option<u32>,
 }
 
+impl Default for TableBuilder {
+    fn default() -> TableBuilder {
+        TableBuilder::new()
+    }
+}
+
 impl TableBuilder {
     pub fn new() -> TableBuilder {
         TableBuilder::named("表1", "Sheet1")

@@ -1048,8 +1048,8 @@ fn compare(left: &V, right: &V) -> std::cmp::Ordering {
         (V::Empty, V::Num(b)) => Decimal::ZERO.cmp(b),
         (V::Empty, V::Empty) => Ordering::Equal,
         (V::Text(a), V::Text(b)) => a.to_lowercase().cmp(&b.to_lowercase()),
-        (V::Text(a), V::Empty) => a.is_empty().then_some(Ordering::Equal).unwrap_or(Ordering::Greater),
-        (V::Empty, V::Text(b)) => b.is_empty().then_some(Ordering::Equal).unwrap_or(Ordering::Less),
+        (V::Text(a), V::Empty) => if a.is_empty() { Ordering::Equal } else { Ordering::Greater },
+        (V::Empty, V::Text(b)) => if b.is_empty() { Ordering::Equal } else { Ordering::Less },
         (V::Bool(a), V::Bool(b)) => a.cmp(b),
         _ => rank(left).cmp(&rank(right)),
     }

@@ -154,6 +154,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::excessive_precision)] // the literal is the float's exact decimal expansion, on purpose
     fn floats_read_through_their_shortest_form() {
         let (value, decimals) = decimal_from_f64(405.81000000000000227).unwrap();
         assert_eq!(value.to_string(), "405.81");

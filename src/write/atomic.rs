@@ -73,7 +73,7 @@ mod tests {
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left behind");
         write_bytes(&target, &[], b"new").unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
-        assert!(write_bytes(&target, &[target.clone()], b"x").is_err());
+        assert!(write_bytes(&target, std::slice::from_ref(&target), b"x").is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 }
