@@ -184,12 +184,11 @@ impl SumOf {
 fn sum_inputs<'a>(figures: impl Iterator<Item = &'a Figure> + Clone) -> String {
     const SHOWN: usize = 4;
     let count = figures.clone().count();
-    let joined = |figures: &mut dyn Iterator<Item = &'a Figure>| figures.map(shown).collect::<Vec<_>>().join(" + ");
-    let body = match figures.clone().last() {
-        Some(last) if count > SHOWN + 1 => format!("{} + … + {}", joined(&mut figures.take(SHOWN)), shown(last)),
-        _ => joined(&mut figures.clone()),
+    let terms: Vec<String> = match figures.clone().last() {
+        Some(last) if count > SHOWN + 1 => figures.take(SHOWN).map(shown).chain(["…".to_string(), shown(last)]).collect(),
+        _ => figures.map(shown).collect(),
     };
-    format!("{body} ({count} 项)")
+    format!("{} ({count} 项)", terms.join(" + "))
 }
 
 #[cfg(test)]
@@ -246,6 +245,18 @@ mod tests {
         assert_eq!(findings[0].found.as_deref(), Some("310.00"));
         assert_eq!(findings[0].expected.as_deref(), Some("300.00"));
         assert_eq!(findings[0].cell.unwrap().to_string(), "E4");
+        assert_eq!(findings[0].inputs.as_deref(), Some("100.00 + 200.00 (2 项)"));
+    }
+
+    #[test]
+    fn a002_names_the_first_and_last_terms_of_a_long_sum() {
+        let mut builder = TableBuilder::new();
+        for (name, initial) in [("a", "405.81"), ("b", "80.00"), ("c", "103.97"), ("d", "174.20"), ("e", "110.00"), ("f", "537.67")] {
+            builder = builder.project(name, initial, "1.00", "1.00", "100.00");
+        }
+        let findings = findings_of(&builder.total("1421.64", "6.00", "6.00", "100.00").build(), "A002");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].inputs.as_deref(), Some("405.81 + 80.00 + 103.97 + 174.20 + … + 537.67 (6 项)"));
     }
 
     #[test]

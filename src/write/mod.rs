@@ -6,7 +6,11 @@ pub mod form_rollup;
 
 use std::path::{Path, PathBuf};
 
+use rust_xlsxwriter::XlsxError;
+
 pub use atomic::write_atomically;
+
+use annotated::SheetsCopy;
 
 use crate::error::Result;
 use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, Grid};
@@ -19,7 +23,7 @@ use crate::settings::Settings;
 /// # Errors
 /// [`Error::Write`] when the output is an input or cannot be written.
 pub fn write_annotated(grids: &[Grid], checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
-    write_atomically(output, inputs, |out| annotated::copy_sheets(grids).and_then(|copy| copy.finish(grids, checked, settings, out)).map_err(|e| e.to_string()))
+    finish_into(annotated::copy_sheets(grids), grids, checked, settings, output, inputs)
 }
 
 /// Runs `check` on this thread while the sheets are copied on another, then writes the annotated
@@ -29,8 +33,13 @@ where
     F: FnOnce() -> Checked,
 {
     let (copy, checked) = crate::parallel::both(|| annotated::copy_sheets(grids), check);
-    let written = write_atomically(output, inputs, |out| copy.and_then(|copy| copy.finish(grids, &checked, settings, out)).map_err(|e| e.to_string()));
+    let written = finish_into(copy, grids, &checked, settings, output, inputs);
     (checked, written)
+}
+
+/// Marks the findings on the copied sheets and writes the copy to `output`, atomically.
+fn finish_into(copy: Result<SheetsCopy, XlsxError>, grids: &[Grid], checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
+    write_atomically(output, inputs, |out| copy.and_then(|copy| copy.finish(grids, checked, settings, out)).map_err(|e| e.to_string()))
 }
 
 /// Like [`write_annotated`] for a file checked earlier: reads its sheets again, with their layout.
