@@ -248,13 +248,18 @@ mod tests {
         assert_eq!(findings[0].inputs.as_deref(), Some("100.00 + 200.00 (2 项)"));
     }
 
-    #[test]
-    fn a002_names_the_first_and_last_terms_of_a_long_sum() {
+    /// The seed's 表2: six rows whose 年初预算 add up to 1,411.65.
+    fn seed_table2_rows() -> TableBuilder {
         let mut builder = TableBuilder::new();
         for (name, initial) in [("a", "405.81"), ("b", "80.00"), ("c", "103.97"), ("d", "174.20"), ("e", "110.00"), ("f", "537.67")] {
             builder = builder.project(name, initial, "1.00", "1.00", "100.00");
         }
-        let findings = findings_of(&builder.total("1421.64", "6.00", "6.00", "100.00").build(), "A002");
+        builder
+    }
+
+    #[test]
+    fn a002_names_the_first_and_last_terms_of_a_long_sum() {
+        let findings = findings_of(&seed_table2_rows().total("1421.64", "6.00", "6.00", "100.00").build(), "A002");
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].inputs.as_deref(), Some("405.81 + 80.00 + 103.97 + 174.20 + … + 537.67 (6 项)"));
     }
@@ -262,11 +267,7 @@ mod tests {
     #[test]
     fn a002_is_silent_within_the_rounding_of_its_terms() {
         // The seed's 表2: the six rows add up to 1,411.65 while 1,411.64 is shown; ±0.03 explains it.
-        let mut builder = TableBuilder::new();
-        for (name, initial) in [("a", "405.81"), ("b", "80.00"), ("c", "103.97"), ("d", "174.20"), ("e", "110.00"), ("f", "537.67")] {
-            builder = builder.project(name, initial, "1.00", "1.00", "100.00");
-        }
-        let table = builder.total("1411.64", "6.00", "6.00", "100.00").build();
+        let table = seed_table2_rows().total("1411.64", "6.00", "6.00", "100.00").build();
         assert!(findings_of(&table, "A002").is_empty());
         assert_eq!(findings_of(&table, "A005").len(), 1);
     }
