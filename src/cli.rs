@@ -343,10 +343,12 @@ const SPREADSHEET_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "ods", "xlsb"]
 /// Excel lock files and budgetlint's own `.checked.xlsx` outputs are skipped.
 pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    // Folders already searched, by their real path: a symbolic link back up the tree is not a new folder.
+    let mut searched = std::collections::HashSet::new();
     for path in paths {
         if path.is_dir() {
             let mut found = Vec::new();
-            collect_workbooks(path, &mut found);
+            collect_workbooks(path, &mut searched, &mut found);
             found.sort();
             out.extend(found);
         } else {
@@ -356,7 +358,10 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-fn collect_workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect_workbooks(dir: &Path, searched: &mut std::collections::HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
+    if !searched.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -365,7 +370,7 @@ fn collect_workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         }
         if path.is_dir() {
-            collect_workbooks(&path, out);
+            collect_workbooks(&path, searched, out);
         } else if path.extension().is_some_and(|e| SPREADSHEET_EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str())) {
             out.push(path);
         }
@@ -380,7 +385,7 @@ fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang, lim
     }
     let inputs = expand_inputs(files);
     let mut workbooks: Vec<Workbook> = Vec::new();
-    let mut failed = false;
+    let mut failed = 0;
     for path in &inputs {
         // Lists promise clean numbers (a figure that is not one is an error); forms are read as they are.
         let read = match what {
@@ -390,7 +395,7 @@ fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang, lim
         match read {
             Ok(workbook) => workbooks.push(workbook),
             Err(error) => {
-                failed = true;
+                failed += 1;
                 eprintln!("{} {}", lang.pick("错误：", "error:"), error.message(lang));
             }
         }
@@ -402,16 +407,27 @@ fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang, lim
         What::Indicators => indicators_table(&refs, true),
     };
     match output {
+        // An empty table would pass for "nothing in them" when nothing could be read.
+        Some(path) if refs.is_empty() => {
+            eprintln!("{} {}", lang.pick("未写出（没有可读取的输入）：", "not written (no input could be read):"), path.display());
+        }
         Some(path) => {
             write_table(&table, path, &inputs, lang)?;
-            eprintln!("{} {}", lang.pick("已写出：", "written:"), path.display());
+            let left_out = match failed {
+                0 => String::new(),
+                n => match lang {
+                    Lang::Zh => format!("（{n} 个文件未能读取，不在其中）"),
+                    Lang::En => format!(" ({n} unreadable files left out)"),
+                },
+            };
+            eprintln!("{} {}{left_out}", lang.pick("已写出：", "written:"), path.display());
         }
         None if !refs.is_empty() => print_table(&table, what, lang),
         None => {}
     }
     // The process ends next: freeing a hundred thousand rows cell by cell is wasted time.
     std::mem::forget((table, workbooks));
-    Ok(if failed { 2 } else { 0 })
+    Ok(if failed > 0 { 2 } else { 0 })
 }
 
 /// Writes a table by the output's extension.
@@ -521,6 +537,26 @@ fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: 
     (FileReport { path: input.to_path_buf(), outcome: Ok(checked) }, written.err())
 }
 
+/// Where `--annotate` writes each input's copy: as `batch` names them, so that no two inputs share one
+/// (`a.xlsx` and `a.xlsm` of a folder, `a.xlsx` in two subfolders): beside the input, or under
+/// `out_dir` mirroring the folders given.
+fn annotated_copies(files: &[PathBuf], out_dir: Option<&Path>) -> std::collections::HashMap<PathBuf, PathBuf> {
+    let found = crate::batch::inputs::discover(files, out_dir.unwrap_or(Path::new("\0no-output")));
+    let target = |input: &crate::batch::inputs::Input| match out_dir {
+        Some(dir) => dir.join(&input.annotated),
+        None => input.path.with_file_name(input.annotated.file_name().unwrap_or_default()),
+    };
+    found.inputs.iter().map(|input| (input.path.clone(), target(input))).collect()
+}
+
+/// The folder a mirrored copy goes into, made when missing.
+fn make_parent(target: &Path) -> Result<()> {
+    match target.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
+        Some(folder) => std::fs::create_dir_all(folder).map_err(|e| Error::Write { path: folder.to_path_buf(), detail: e.to_string() }),
+        None => Ok(()),
+    }
+}
+
 /// What `check` writes besides its report on stdout.
 struct Outputs {
     file: Option<PathBuf>,
@@ -560,9 +596,10 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
         ));
     }
     let show_progress = inputs.len() > 1 && std::io::stderr().is_terminal();
+    let copies = if outputs.annotate { annotated_copies(files, outputs.out_dir.as_deref()) } else { Default::default() };
     let annotated_target = |input: &Path| match outputs.file.as_deref() {
         Some(path) if wants_workbook => Some(path.to_path_buf()),
-        _ if outputs.annotate => Some(annotated_path(input, outputs.out_dir.as_deref())),
+        _ if outputs.annotate => Some(copies.get(input).cloned().unwrap_or_else(|| annotated_path(input, outputs.out_dir.as_deref()))),
         _ => None,
     };
     if let Some(dir) = outputs.out_dir.as_deref().filter(|_| outputs.annotate) {
@@ -573,7 +610,10 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
     for (done, input) in inputs.iter().enumerate() {
         let file = match annotated_target(input) {
             Some(target) => {
-                let (file, write_error) = check_and_annotate(input, &target, &settings, &inputs, inputs.len() == 1);
+                let (file, write_error) = match make_parent(&target) {
+                    Ok(()) => check_and_annotate(input, &target, &settings, &inputs, inputs.len() == 1),
+                    Err(error) => (check_file(input, &settings), Some(error)),
+                };
                 if write_error.is_none() && file.outcome.is_ok() {
                     eprintln!("{} {}", settings.lang.pick("已写出标注工作簿：", "annotated workbook written:"), target.display());
                 }

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::check::{shown, Place, Sink};
+use crate::check::{shown_pair, Place, Sink};
 use crate::model::interval::Interval;
 use crate::model::{Field, Form, FormKind, Half, Indicator, ListRow, ListTable, Workbook};
 use crate::read::indicator_value::{parse, IndicatorValue};
@@ -120,11 +120,12 @@ fn amounts_agree(form: &Form, table: &ListTable, row: &ListRow, sink: &mut Sink)
         }
         let name = form.project_name().unwrap_or_default();
         let (list, cell) = (table.label(), b.cell);
+        let (a_shown, b_shown) = shown_pair(a, b);
         let message = sink.say(
-            format!("{name}：附件2 {what}为 {}，附件1（{list} {cell}）为 {}", shown(a), shown(b)),
-            format!("{name}: {what} is {} in the 附件2 form but {} in 附件1 ({list} {cell})", shown(a), shown(b)),
+            format!("{name}：附件2 {what}为 {a_shown}，附件1（{list} {cell}）为 {b_shown}"),
+            format!("{name}: {what} is {a_shown} in the 附件2 form but {b_shown} in 附件1 ({list} {cell})"),
         );
-        sink.at_form("X002", form, Some(a.cell)).found(shown(a)).expected(shown(b)).inputs(format!("{list}!{cell}")).emit(message);
+        sink.at_form("X002", form, Some(a.cell)).found(a_shown).expected(b_shown).inputs(format!("{list}!{cell}")).emit(message);
     }
 }
 
@@ -189,11 +190,12 @@ fn shared_amounts(later: &Form, earlier: &[&Form], sink: &mut Sink) {
             let name = later.project_name().unwrap_or_default();
             let (this, that) = (later.kind.label(sink.lang), other.kind.label(sink.lang));
             let what = sink.lang.pick(zh, en);
+            let (a_shown, b_shown) = shown_pair(a, b);
             let message = sink.say(
-                format!("{name}：{this}{what}为 {}，{that}（{}!{}）为 {}", shown(a), other.sheet, b.cell, shown(b)),
-                format!("{name}: {what} is {} in the {this} but {} in the {that} ({}!{})", shown(a), shown(b), other.sheet, b.cell),
+                format!("{name}：{this}{what}为 {a_shown}，{that}（{}!{}）为 {b_shown}", other.sheet, b.cell),
+                format!("{name}: {what} is {a_shown} in the {this} but {b_shown} in the {that} ({}!{})", other.sheet, b.cell),
             );
-            sink.at_form("X005", later, Some(a.cell)).found(shown(a)).expected(shown(b)).inputs(format!("{}!{}", other.sheet, b.cell)).emit(message);
+            sink.at_form("X005", later, Some(a.cell)).found(a_shown).expected(b_shown).inputs(format!("{}!{}", other.sheet, b.cell)).emit(message);
         }
     }
 }

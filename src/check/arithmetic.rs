@@ -35,6 +35,10 @@ pub struct RatioNames<'n> {
 pub fn judge_ratio(sink: &mut Sink, place: Place, label: &dyn Fn() -> String, names: RatioNames, ratio: &Figure, dividend: &Figure, divisor: &Figure) {
     let what = names.ratio;
     if divisor.value.is_zero() {
+        // A dash over a zero budget says "no ratio", which is what A004 asks for.
+        if ratio.decimals.is_none() {
+            return;
+        }
         let (label, divisor) = (label(), names.divisor);
         let message = sink.say(
             format!("{label}：{divisor}为 0，比例无法计算，但填了 {}%", shown(ratio)),
@@ -83,11 +87,39 @@ fn check_totals(table: &ListTable, sink: &mut Sink) {
 
 /// A003: every 小计 against the project rows since the previous 小计 or 合计.
 fn check_subtotals(table: &ListTable, sink: &mut Sink) {
-    let mut block: Vec<&ListRow> = Vec::new();
+    if subtotals_lead(table) {
+        check_subtotal_blocks(table, table.rows.iter().rev(), true, sink);
+    } else {
+        check_subtotal_blocks(table, table.rows.iter(), false, sink);
+    }
+}
+
+/// Whether the list's 小计 rows stand above their departments' rows rather than below: its first
+/// 小计 comes before any project (a 合计 written first aside).
+fn subtotals_lead(table: &ListTable) -> bool {
+    let mut projects_before = false;
     for row in &table.rows {
+        match row.kind {
+            RowKind::Project => projects_before = true,
+            RowKind::Total => projects_before = false,
+            RowKind::Subtotal => return !projects_before,
+            RowKind::Level | RowKind::Breakdown => {}
+        }
+    }
+    false
+}
+
+/// A003: each 小计 against the projects met since the last 小计 or 合计, walking `rows` (backwards,
+/// `reversed`, when the 小计 lead their rows).
+fn check_subtotal_blocks<'t>(table: &'t ListTable, rows: impl Iterator<Item = &'t ListRow>, reversed: bool, sink: &mut Sink) {
+    let mut block: Vec<&ListRow> = Vec::new();
+    for row in rows {
         match row.kind {
             RowKind::Project => block.push(row),
             RowKind::Subtotal => {
+                if reversed {
+                    block.reverse();
+                }
                 compare_sum(table, row, &block, "A003", sink);
                 block.clear();
             }
@@ -231,6 +263,9 @@ mod tests {
         assert!(findings_of(&zero, "A001").is_empty());
         let blank_ratio = TableBuilder::new().project("在乡及伤残人员全年经费", "230.00", "0.00", "0.00", "").build();
         assert!(findings_of(&blank_ratio, "A004").is_empty());
+        let dash_ratio = TableBuilder::new().project("在乡及伤残人员全年经费", "230.00", "0.00", "0.00", "—").build();
+        assert!(findings_of(&dash_ratio, "A004").is_empty());
+        assert!(findings_of(&dash_ratio, "A001").is_empty());
     }
 
     #[test]
@@ -285,5 +320,24 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].expected.as_deref(), Some("30.00"));
         assert_eq!(findings[0].department.as_deref(), Some("综合办公室"));
+    }
+
+    #[test]
+    fn a003_sums_the_rows_below_a_subtotal_that_leads_them() {
+        let leading = |first: &str| {
+            TableBuilder::new()
+                .total("35.00", "35.00", "35.00", "")
+                .subtotal(first, "30.00", "30.00", "")
+                .dept_project("综合办公室", "甲", "10.00", "10.00", "10.00", "100.00")
+                .dept_project("综合办公室", "乙", "20.00", "20.00", "20.00", "100.00")
+                .subtotal("5.00", "5.00", "5.00", "")
+                .dept_project("城市管理办公室", "丙", "5.00", "5.00", "5.00", "100.00")
+                .build()
+        };
+        assert!(findings_of(&leading("30.00"), "A003").is_empty());
+        let findings = findings_of(&leading("31.00"), "A003");
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!((findings[0].found.as_deref(), findings[0].expected.as_deref()), (Some("31.00"), Some("30.00")));
+        assert_eq!(findings[0].inputs.as_deref(), Some("10.00 + 20.00 (2 项)"), "in sheet order");
     }
 }

@@ -111,7 +111,7 @@ pub const RULES: &[RuleInfo] = &[
         id: "A004",
         severity: Severity::Info,
         title: t("调整后预算为 0，比例无法计算，但表中填了比例", "ratio not computable (adjusted budget 0) but a ratio is shown"),
-        why: t("除数为 0 时比例没有意义，应留空或注明。", "With a zero divisor the ratio means nothing; leave it blank or explain it."),
+        why: t("除数为 0 时比例没有意义，应留空、填“—”或注明。", "With a zero divisor the ratio means nothing; leave it blank, write a dash or explain it."),
         example: t("在乡及伤残人员全年经费：调整后预算 0.00，实际支出 0.00，比例填 0.00% → A004。", "在乡及伤残人员全年经费: adjusted budget 0.00, actual 0.00, ratio 0.00 % → A004."),
     },
     RuleInfo {
@@ -338,7 +338,7 @@ pub const RULES: &[RuleInfo] = &[
         severity: Severity::Warning,
         title: t("实际支出超过调整后预算（执行率超过 100%）", "actual > adjusted budget (execution above 100%)"),
         why: t("超预算支出需要说明资金来源或调整依据。", "Spending above the budget needs its source of funds or authority explained."),
-        example: t("调整后预算 100.00，实际支出 120.00 → E001。", "Adjusted budget 100.00, actual 120.00 → E001."),
+        example: t("调整后预算 100.00，实际支出 120.00 → E001（清单各行与绩效表的年度资金总额）。", "Adjusted budget 100.00, actual 120.00 → E001 (on list rows and on a form's 年度资金总额)."),
     },
     RuleInfo {
         id: "E002",

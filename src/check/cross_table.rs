@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::check::arithmetic::SumOf;
 use crate::model::interval::Interval;
-use crate::check::{shown, Sink};
+use crate::check::{shown, shown_pair, Sink};
 use crate::model::{Amount, Field, ListRow, ListTable, RowKind};
 use crate::read::text::squash;
 use crate::read::unit::{same_unit, unit_key};
@@ -188,7 +188,8 @@ fn differs(part: &ListTable, row: &ListRow, summary: &ListTable, what: (&str, &s
     let label = row.label(sink.lang);
     let (this, other) = (part.label(), summary.label());
     let (what, suffix) = what;
-    let (ours, theirs) = (format!("{}{suffix}", shown(a)), format!("{}{suffix}", shown(b)));
+    let (a_shown, b_shown) = shown_pair(a, b);
+    let (ours, theirs) = (format!("{a_shown}{suffix}"), format!("{b_shown}{suffix}"));
     let message = sink.say(
         format!("{label}：{this} {what}为 {ours}，{other}（{}）为 {theirs}", b.cell),
         format!("{label}: {what} is {ours} in {this} but {theirs} in {other} ({})", b.cell),

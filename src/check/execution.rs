@@ -150,4 +150,23 @@ mod tests {
         assert_eq!(projects, vec!["城市体检项目经费", "疫情防控卡口安保服务"]);
         assert_eq!(findings[0].found.as_deref(), Some("-84.13%"));
     }
+
+    #[test]
+    fn a_list_in_yuan_is_spoken_of_in_yuan() {
+        use crate::read::grid::{Grid, Value};
+        let text = |t: &str| if t.is_empty() { Value::Empty } else { Value::Text(t.into()) };
+        let rows = [
+            vec!["单位名称：月坛街道", "", "", "", "", "单位：元"],
+            vec!["项目名称", "年初预算数", "调整后预算数", "实际支出数", "预算执行率"],
+            vec!["城市体检项目经费", "800,000.00", "127,000.00", "127,000.00", "100.00%"],
+            vec!["宣传经费", "100,000.00", "100,000.00", "120,000.00", "120.00%"],
+        ];
+        let grid = Grid::from_values("附件1", rows.iter().map(|r| r.iter().map(|t| text(t)).collect()).collect());
+        let workbook = crate::read::workbook_from_grids(std::path::Path::new("yuan.xlsx"), &[grid]);
+        let settings = Settings { show_info: true, ..Settings::default() };
+        let message = |rule: &str| findings_in(&workbook, rule, &settings).iter().map(|f| f.message.clone()).collect::<Vec<_>>();
+        assert_eq!(message("E003"), vec!["城市体检项目经费：预算调整幅度 -84.13%（800000.00 → 127000.00），超过 30%".to_string()]);
+        let e001 = findings_in(&workbook, "E001", &settings);
+        assert_eq!((e001[0].found.as_deref(), e001[0].expected.as_deref()), (Some("120000.00"), Some("≤ 100000.00")));
+    }
 }

@@ -238,12 +238,28 @@ impl Draft<'_, '_> {
     }
 }
 
-/// A figure as the sheet shows it: `80.00`, `-12.50`.
+/// A figure as the sheet shows it: `80.00`, `-12.50`; one written in 元 in 元 (`800000.00`).
 pub fn shown(figure: &Figure) -> String {
-    round_shown(figure.value, figure.decimals).to_string()
+    shown_like(figure.value, figure)
 }
 
-/// A value shown with the decimals of the figure it is compared with.
+/// A value (in 万元 for an amount) shown as the figure it is compared with is: with its decimals, and
+/// in 元 when that figure is written in 元.
 pub fn shown_like(value: Decimal, like: &Figure) -> String {
-    round_shown(value, like.decimals).to_string()
+    match like.decimals {
+        Some(decimals) if like.in_yuan && decimals >= 4 => {
+            value.checked_mul(Decimal::from(10_000)).map_or_else(|| round_shown(value, like.decimals), |yuan| round_shown(yuan, Some(decimals - 4))).to_string()
+        }
+        _ => round_shown(value, like.decimals).to_string(),
+    }
+}
+
+/// Two figures of two documents as shown, with their units (`80.00万元`, `800000.00元`) where one is
+/// written in 元 and the other in 万元.
+pub fn shown_pair(a: &Figure, b: &Figure) -> (String, String) {
+    if a.in_yuan == b.in_yuan {
+        return (shown(a), shown(b));
+    }
+    let with_unit = |f: &Figure| format!("{}{}", shown(f), if f.in_yuan { "元" } else { "万元" });
+    (with_unit(a), with_unit(b))
 }

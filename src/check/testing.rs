@@ -177,8 +177,8 @@ impl TableBuilder {
 fn field_of(text: &str, cell: CellRef) -> Field {
     match parse_figure_text(text) {
         TextFigure::Blank => Field::Blank(cell),
-        TextFigure::Dash => Field::Value(Figure { value: Default::default(), decimals: None, cell, as_text: true }),
-        TextFigure::Number { value, decimals, .. } => Field::Value(Figure { value, decimals: Some(decimals), cell, as_text: false }),
+        TextFigure::Dash => Field::Value(Figure { value: Default::default(), decimals: None, cell, as_text: true, in_yuan: false }),
+        TextFigure::Number { value, decimals, .. } => Field::Value(Figure { value, decimals: Some(decimals), cell, as_text: false, in_yuan: false }),
         TextFigure::NotANumber => Field::Invalid { cell, text: text.into(), beyond_range: false },
     }
 }

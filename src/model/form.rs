@@ -170,6 +170,8 @@ pub struct Form {
     pub fund: Vec<FundLine>,
     pub fund_columns: FundColumns,
     pub indicators: Vec<Indicator>,
+    /// 0-based sheet row of the indicator table's header, where the form has one (with or without rows).
+    pub indicator_header_row: Option<u32>,
     pub total: Option<ScoreTotal>,
     /// 0-based sheet rows the form spans, first to last + 1.
     pub rows: (u32, u32),

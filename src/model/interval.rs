@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn sums_widen_by_half_a_unit_per_term() {
-        let figure = |s: &str| Figure { value: d(s), decimals: Some(2), cell: crate::model::CellRef::new(0, 0), as_text: false };
+        let figure = |s: &str| Figure { value: d(s), decimals: Some(2), cell: crate::model::CellRef::new(0, 0), as_text: false, in_yuan: false };
         let mut terms = ["405.81", "80.00", "103.97", "174.20", "110.00", "537.67"].map(figure).to_vec();
         // Stored with more decimals than shown: the shown value is what is summed.
         terms.push(Figure { value: d("0.004"), ..figure("0") });
@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn rounding_spread_of_long_sums() {
-        let figure = |decimals| Figure { value: Decimal::ONE, decimals: Some(decimals), cell: crate::model::CellRef::new(0, 0), as_text: false };
+        let figure = |decimals| Figure { value: Decimal::ONE, decimals: Some(decimals), cell: crate::model::CellRef::new(0, 0), as_text: false, in_yuan: false };
         let figures: Vec<Figure> = (0..100_000).map(|_| figure(2)).collect();
         // 100,000 figures at 0.01: 3σ² = 100,000 × 0.005² = 2.5, σ = 0.91.
         assert_eq!(rounding_variance_x3(&figures), d("2.5"));

@@ -91,6 +91,9 @@ pub struct Figure {
     pub cell: CellRef,
     /// Written as text rather than stored as a number.
     pub as_text: bool,
+    /// Written in 元: `value` is its 万元 equivalent (with four more decimals), and messages show it as
+    /// written, in 元.
+    pub in_yuan: bool,
 }
 
 /// One figure slot of a row, as found in the sheet.

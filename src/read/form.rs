@@ -71,6 +71,7 @@ pub fn read_form(grid: &Grid, title: &(u32, u32, FormKind, String), end: u32, in
         fund,
         fund_columns,
         indicators,
+        indicator_header_row: indicator_header.as_ref().map(|h| h.row),
         total,
         rows: (region.start, region.end),
     };

@@ -170,11 +170,26 @@ impl Header {
 /// The headers starting at `row`: one per table standing side by side on the sheet (two years,
 /// two units), each over its own band of columns.
 pub fn headers_at(grid: &Grid, row: u32) -> Vec<Header> {
-    let texts_top = header_row_texts(grid, row);
+    headers_within(grid, row, (0, u32::MAX))
+}
+
+/// The headers starting at `row` within the columns `cols` (first to last + 1): what stands beside a
+/// table already found, or what ends a table inside its own columns.
+pub fn headers_within(grid: &Grid, row: u32, cols: (u32, u32)) -> Vec<Header> {
+    let mut texts_top = header_row_texts(grid, row);
+    for (col, text) in texts_top.iter_mut().enumerate() {
+        if !(cols.0..cols.1).contains(&(col as u32)) {
+            *text = None;
+        }
+    }
     if texts_top.iter().all(|t| t.is_none()) {
         return Vec::new();
     }
-    bands_of(&texts_top).into_iter().filter_map(|band| header_in_band(grid, row, &texts_top, band)).collect()
+    bands_of(&texts_top)
+        .into_iter()
+        .map(|band| (band.0.max(cols.0), band.1.min(cols.1)))
+        .filter_map(|band| header_in_band(grid, row, &texts_top, band))
+        .collect()
 }
 
 /// The header starting at `row` over the whole row, if the row (alone or with the row below) is one.

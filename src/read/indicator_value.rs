@@ -612,6 +612,11 @@ fn quantity(s: &str, number: &Number) -> Quantity {
             .or(hint.map(|(op, _)| op))
             .unwrap_or(Operator::Exactly),
     };
+    // A rank counts down: `全区前10名` is reached by any place from 1st to 10th.
+    let op = match op {
+        Operator::Exactly if unit.as_deref() == Some("名") && prefix.ends_with('前') => Operator::AtMost,
+        op => op,
+    };
     Quantity { op, value: number.value, decimals: number.decimals, unit }
 }
 
@@ -1392,6 +1397,9 @@ mod tests {
             ("≤500元/人", "0.04万元/人", met.clone()),
             ("≥1公里", "800米", missed.clone()),
             ("≥1万人次", "12000人次", met.clone()),
+            ("全区前10名", "第8名", met.clone()),
+            ("全区前10名", "第12名", missed.clone()),
+            ("培训100名", "100名", met.clone()),
             ("2020年12月31日前", "按时完成", met.clone()),
             ("2020年12月31日前", "2020年11月20日", met.clone()),
             ("2020年12月31日前", "2021年1月15日", missed.clone()),

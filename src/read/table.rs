@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::model::{AmountColumn, CellRef, Field, Figure, ListRow, ListTable, MoneyUnit, RowKind};
 use crate::read::grid::{Grid, GridCell, Value};
-use crate::read::header::{headers_at, unit_named, Header};
+use crate::read::header::{headers_at, headers_within, unit_named, Header};
 use crate::read::hierarchy::{settle_structure, strip_ordinal, RowShape};
 use crate::read::text::{decimal_from_f64, parse_figure_text, squash, TextFigure};
 use crate::read::unit::{sheet_names_unit, stated_unit_name};
@@ -27,11 +27,17 @@ pub fn tables_in(grid: &Grid, first_index: usize, forms: &[Range<u32>]) -> Vec<L
             floor = form.end;
             continue;
         }
-        let headers = headers_at(grid, row);
+        let mut headers = headers_at(grid, row);
         if headers.is_empty() {
             row += 1;
             continue;
         }
+        // Beside a table whose header is a row taller (or shorter), a table's own header starts a row
+        // lower: its merged cells show their texts there too.
+        let beside: Vec<Header> = gaps_beside(&headers).into_iter().flat_map(|cols| headers_within(grid, row + 1, cols)).collect();
+        headers.extend(beside);
+        // Numbered left to right, as they are read.
+        headers.sort_by_key(|h| h.band.0);
         let mut end = row + 1;
         for header in headers {
             let above = tables.last().map(|t| t.unit.clone()).filter(|u| !u.is_empty()).or_else(|| sheet_unit.clone());
@@ -43,6 +49,24 @@ pub fn tables_in(grid: &Grid, first_index: usize, forms: &[Range<u32>]) -> Vec<L
         row = end;
     }
     tables
+}
+
+/// The column ranges (first to last + 1) no header of `headers` spans.
+fn gaps_beside(headers: &[Header]) -> Vec<(u32, u32)> {
+    let mut bands: Vec<(u32, u32)> = headers.iter().map(|h| h.band).collect();
+    bands.sort_unstable();
+    let mut gaps = Vec::new();
+    let mut from = 0;
+    for (start, end) in bands {
+        if start > from {
+            gaps.push((from, start));
+        }
+        from = from.max(end);
+    }
+    if from < u32::MAX {
+        gaps.push((from, u32::MAX));
+    }
+    gaps
 }
 
 struct ReadTable {
@@ -181,7 +205,7 @@ fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
             row += 1;
             continue;
         }
-        if is_footer(grid, row, &band) || (!has_number(grid, row, &band) && !headers_at(grid, row).is_empty()) {
+        if is_footer(grid, row, &band) || (!has_number(grid, row, &band) && !headers_within(grid, row, header.band).is_empty()) {
             break;
         }
         let kind = classify(grid, row, &label_cols);
@@ -458,10 +482,14 @@ fn settled_amounts(column: Column<'_>, unit: MoneyUnit) -> impl Iterator<Item = 
     column
         .raws()
         .map(move |raw| {
-            settle(raw, |n| {
+            let mut field = settle(raw, |n| {
                 let decimals = n.stated_decimals.unwrap_or(precision);
                 in_ten_thousand_yuan(n.value, decimals, unit)
-            })
+            });
+            if let Field::Value(figure) = &mut field {
+                figure.in_yuan = unit == MoneyUnit::Yuan && figure.decimals.is_some();
+            }
+            field
         })
 }
 
@@ -538,12 +566,12 @@ fn percent_decimals(n: &RawNumber, form: PercentForm, decimals: u32) -> u32 {
 fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field {
     match raw {
         RawField::Blank(cell) => Field::Blank(cell),
-        RawField::Dash(cell) => Field::Value(Figure { value: Decimal::ZERO, decimals: None, cell, as_text: true }),
+        RawField::Dash(cell) => Field::Value(Figure { value: Decimal::ZERO, decimals: None, cell, as_text: true, in_yuan: false }),
         RawField::Invalid { cell, text, beyond_range } => Field::Invalid { cell, text, beyond_range },
         RawField::Uncomputed(cell) => Field::Uncomputed(cell),
         RawField::Number(n) => {
             let (value, decimals) = shown(&n);
-            Field::Value(Figure { value, decimals: Some(decimals), cell: n.cell, as_text: n.as_text })
+            Field::Value(Figure { value, decimals: Some(decimals), cell: n.cell, as_text: n.as_text, in_yuan: false })
         }
     }
 }

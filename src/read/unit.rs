@@ -8,7 +8,7 @@ use crate::read::grid::Grid;
 use crate::read::text::{squash, to_half_width};
 
 /// Labels that introduce a unit's name on a line above a table.
-const NAME_MARKERS: &[&str] = &["单位名称", "预算单位名称", "预算单位", "填报单位", "编报单位", "报送单位"];
+const NAME_MARKERS: &[&str] = &["单位名称", "预算单位名称", "预算单位", "填报单位", "编报单位", "报送单位", "编制单位", "申报单位"];
 
 /// Words that end a name written on the same line (`单位名称：某街道    单位：万元`).
 const NAME_ENDS: &[&str] = &["金额单位", "单位:", "填报日期", "日期:", "年度:"];
@@ -134,6 +134,7 @@ mod tests {
             (vec!["预算单位:展览路街道（盖章）", "", "金额单位：元"], Some("展览路街道")),
             (vec!["单位名称：", "德胜街道办事处"], Some("德胜街道办事处")),
             (vec!["填报单位：新街口街道 填报日期：2021年1月"], Some("新街口街道")),
+            (vec!["编制单位：北京市西城区人民政府德胜街道办事处", "", "单位：万元"], Some("北京市西城区人民政府德胜街道办事处")),
             (vec!["单位：万元"], None),
             (vec!["西城区区级项目支出绩效跟踪清单"], None),
         ];

@@ -147,3 +147,19 @@ def test_extract_files_keep_the_shown_decimals(workbooks, tmp_path):
     assert run("extract", str(workbooks.path("general_precision", "xlsx")), "-o", str(out)).returncode == 0
     text = out.read_text(encoding="utf-8")
     assert ": 80.00," in text and ": 80," not in text, "General 80 in a column of 405.81 is written as 80.00"
+
+
+def test_annotate_gives_every_input_its_own_copy_mirroring_the_folders(workbooks, tmp_path):
+    import shutil
+    source = workbooks.path("clean", "xlsx")
+    inbox = tmp_path / "inbox"
+    for relative in ("a.xlsx", "a.xlsm", "sub/a.xlsx"):
+        (inbox / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, inbox / relative)
+    (inbox / "sub" / "up").symlink_to("..")  # a link back up the tree is not searched again
+    out = tmp_path / "out"
+    result = run("check", str(inbox), "--annotate", "--out-dir", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["files"] == 3
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*.xlsx"))
+    assert written == ["a.xlsm.checked.xlsx", "a.xlsx.checked.xlsx", "sub/a.checked.xlsx"]

@@ -324,3 +324,13 @@ def test_cli_exits_2_naming_the_bad_file(workbooks, tmp_path, name):
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert str(bad.path) in result.stderr
     assert "Traceback" not in result.stderr and "panicked" not in result.stderr
+    assert not (tmp_path / "out.csv").exists(), "nothing read, nothing written"
+
+
+def test_cli_extract_writes_the_readable_files_and_says_what_it_left_out(workbooks, tmp_path):
+    good, bad = workbooks.path("clean", "xlsx"), workbooks.bad["not_a_workbook"].path
+    out = tmp_path / "out.csv"
+    result = run_cli("extract", str(good), str(bad), "-o", str(out))
+    assert result.returncode == 2, result.stderr
+    assert set(pl.read_csv(out, infer_schema=False)["file"].to_list()) == {str(good)}
+    assert "1 个文件未能读取" in result.stderr, result.stderr

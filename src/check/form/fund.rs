@@ -1,9 +1,9 @@
-//! A fund block: A001 on every stated ratio (1-N月执行率 included), A006 on its 其中 lines, E002 on
-//! an 附件2's 年度资金总额, V002 on figures that are not numbers.
+//! A fund block: A001 on every stated ratio (1-N月执行率 included), A006 on its 其中 lines, E001 on
+//! its 年度资金总额 spent above budget, E002 on an 附件2's, V002 on figures that are not numbers.
 
 use crate::check::arithmetic::{judge_ratio, RatioNames};
 use crate::check::hierarchy::{is_complete, judge_parts, Whole};
-use crate::check::{Place, Sink};
+use crate::check::{shown, Place, Sink};
 use crate::model::interval::round_shown;
 use crate::model::{Field, Figure, Form, FormKind, FundLine, Half};
 
@@ -15,6 +15,7 @@ pub fn check(form: &Form, sink: &mut Sink) {
     for half in [Half::Annual, Half::MidTerm] {
         breakdown(form, half, sink);
     }
+    above_budget(form, sink);
     if form.kind == FormKind::Tracking && form.fund_columns.reason {
         low_execution(form, sink);
     }
@@ -82,6 +83,25 @@ fn breakdown(form: &Form, half: Half, sink: &mut Sink) {
         let whole = Whole { label: format!("{}{}", form_label(form), line_label(total)), what: name.to_string(), stated: &stated };
         judge_parts(sink, Place::Form(form), &whole, &figures, complete);
     }
+}
+
+/// E001: the project's execution above its budget (the 调整后/全年预算数 where the block has one, else
+/// the 年初预算数), on its 年度资金总额; its 其中 lines would repeat the same finding.
+fn above_budget(form: &Form, sink: &mut Sink) {
+    let Some(line) = form.fund_total() else { return };
+    let adjusted = form.fund_columns.adjusted;
+    let budget = if adjusted { &line.adjusted } else { &line.initial };
+    let (Some(budget), Some(actual)) = (budget.figure(), line.actual.figure()) else { return };
+    if actual.value <= budget.value {
+        return;
+    }
+    let label = format!("{}{}", form_label(form), line_label(line));
+    let (zh, en) = if adjusted { ("调整后预算", "the adjusted budget") } else { ("年初预算", "the initial budget") };
+    let message = sink.say(
+        format!("{label}：执行数 {} 超过{zh} {}", shown(actual), shown(budget)),
+        format!("{label}: spending {} exceeds {en} {}", shown(actual), shown(budget)),
+    );
+    sink.at_form("E001", form, Some(actual.cell)).found(shown(actual)).expected(format!("≤ {}", shown(budget))).emit(message);
 }
 
 /// E002: an 附件2 whose execution is below the threshold with its 偏差原因 left empty.

@@ -70,9 +70,11 @@ fn missed(form: &Form, indicator: &Indicator, target: &str, sink: &mut Sink) {
     sink.at_form("I003", form, Some(cell)).found(actual.to_string()).expected(target.to_string()).emit(message);
 }
 
-/// I004: the kinds every form must hold: 产出 数量 and 时效 indicators, and a 满意度 indicator.
+/// I004: the kinds every form must hold: 产出 数量 and 时效 indicators, and a 满意度 indicator. A form
+/// without an indicator table is not judged (its table may stand elsewhere); one whose table is
+/// empty lacks them all.
 fn required_kinds(form: &Form, sink: &mut Sink) {
-    if form.indicators.is_empty() {
+    if form.indicators.is_empty() && form.indicator_header_row.is_none() {
         return;
     }
     let levels: Vec<(String, String)> = form

@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 
 use crate::check::arithmetic::SumOf;
 use crate::check::{shown, shown_like, Sink};
-use crate::model::interval::Interval;
-use crate::model::{Field, Figure, Form};
+use crate::model::interval::{percent, Interval};
+use crate::model::{Field, Figure, Form, FundLine};
 
 pub fn check(form: &Form, sink: &mut Sink) {
     let lines = form.fund.iter().filter(|l| l.is_total).map(|l| (&l.score_max, &l.score, l.label.as_str()));
@@ -34,29 +34,57 @@ fn above_max(form: &Form, max: &Field, score: &Field, label: &str, sink: &mut Si
     sink.at_form("I006", form, Some(score.cell)).found(shown(score)).expected(format!("≤ {}", shown(max))).emit(message);
 }
 
-/// The fund line's 得分 = 分值 × 执行率, capped at its 分值.
+/// The fund line's 得分 = 分值 × 执行率, capped at its 分值. The rate is 执行数 ÷ 预算数 where both are
+/// given (a stated 执行率 that contradicts them is A001's, and must not move the score's check), else
+/// the stated one.
 fn execution_score(form: &Form, sink: &mut Sink) {
     let Some(line) = form.fund_total() else { return };
-    let (Some(max), Some(score), Some(ratio)) = (line.score_max.figure(), line.score.figure(), line.ratio.figure()) else { return };
-    let (m, r) = (Interval::point(max.value), Interval::of(ratio));
+    let (Some(max), Some(score)) = (line.score_max.figure(), line.score.figure()) else { return };
+    // A score above its 分值 is already named by `above_max`.
+    if Interval::of(score).lo > max.value {
+        return;
+    }
+    let Some(rate) = execution_rate(form, line) else { return };
+    let m = Interval::point(max.value);
     let hundred = Decimal::ONE_HUNDRED;
     let product = |a: Decimal, b: Decimal| a.checked_mul(b).map(|p| p / hundred);
-    let (Some(lo), Some(hi)) = (product(m.lo, r.lo.max(Decimal::ZERO)), product(m.hi, r.hi.max(Decimal::ZERO))) else { return };
+    let (Some(lo), Some(hi)) = (product(m.lo, rate.interval.lo.max(Decimal::ZERO)), product(m.hi, rate.interval.hi.max(Decimal::ZERO))) else { return };
     let expected = Interval { lo: lo.min(m.lo), hi: hi.min(m.hi) };
     if expected.meets(Interval::of(score)) {
         return;
     }
-    let point = (max.value * ratio.value / hundred).min(max.value);
+    let point = (max.value * rate.point.max(Decimal::ZERO) / hundred).min(max.value);
     let shown_expected = shown_like(point, score);
+    let rate_text = &rate.shown;
     let message = sink.say(
-        format!("执行率得分填 {}，按 分值 {} × 执行率 {}% 应为 {shown_expected}", shown(score), shown(max), shown(ratio)),
-        format!("the execution score reads {}, but {} × {} % gives {shown_expected}", shown(score), shown(max), shown(ratio)),
+        format!("执行率得分填 {}，按 分值 {} × 执行率 {rate_text} 应为 {shown_expected}", shown(score), shown(max)),
+        format!("the execution score reads {}, but {} × {rate_text} gives {shown_expected}", shown(score), shown(max)),
     );
     sink.at_form("I006", form, Some(score.cell))
         .found(shown(score))
         .expected(shown_expected)
-        .inputs(format!("{} × {}%", shown(max), shown(ratio)))
+        .inputs(format!("{} × {rate_text}", shown(max)))
         .emit(message);
+}
+
+/// An execution rate in percent: what it may be, its value, and how a message shows it.
+struct Rate {
+    interval: Interval,
+    point: Decimal,
+    shown: String,
+}
+
+/// The fund line's rate: its 执行数 ÷ its 全年（调整后）预算数, or 年初预算数 where the block has no
+/// such column; the stated 执行率 where either is missing.
+fn execution_rate(form: &Form, line: &FundLine) -> Option<Rate> {
+    let divisor = if form.fund_columns.adjusted { &line.adjusted } else { &line.initial };
+    if let (Some(actual), Some(divisor)) = (line.actual.figure(), divisor.figure()) {
+        let interval = Interval::of(actual).percent_of(Interval::of(divisor))?;
+        let point = percent(actual.value, divisor.value)?;
+        return Some(Rate { interval, point, shown: format!("({} ÷ {})", shown(actual), shown(divisor)) });
+    }
+    let ratio = line.ratio.figure()?;
+    Some(Rate { interval: Interval::of(ratio), point: ratio.value, shown: format!("{}%", shown(ratio)) })
 }
 
 /// 总分 = Σ 得分, and the 分值 column sums to 100.
@@ -81,9 +109,17 @@ fn totals(form: &Form, sink: &mut Sink) {
     if sum.point == Decimal::ONE_HUNDRED && stated.value == Decimal::ONE_HUNDRED {
         return;
     }
-    let message = sink.say(
-        format!("分值合计应为 100，填 {}，各项分值之和为 {}", shown(stated), shown_like(sum.point, stated)),
-        format!("the maximum scores must total 100; {} is stated and they add up to {}", shown(stated), shown_like(sum.point, stated)),
-    );
-    sink.at_form("I006", form, Some(stated.cell)).found(shown(stated)).expected("100".to_string()).inputs(sum.inputs).emit(message);
+    let (found, added) = (shown(stated), shown_like(sum.point, stated));
+    // Say what is wrong: the items' sum, the stated total, or both.
+    let (message, expected) = if stated.value == Decimal::ONE_HUNDRED {
+        (sink.say(format!("各项分值之和为 {added}，与总分行的分值 {found} 不符"), format!("the maximum scores add up to {added}, not the {found} of the total row")), added.clone())
+    } else if stated.value == sum.point {
+        (sink.say(format!("分值合计应为 100，填 {found}"), format!("the maximum scores must total 100; they total {found}")), "100".to_string())
+    } else {
+        (
+            sink.say(format!("分值合计应为 100，填 {found}，各项分值之和为 {added}"), format!("the maximum scores must total 100; {found} is stated and they add up to {added}")),
+            "100".to_string(),
+        )
+    };
+    sink.at_form("I006", form, Some(stated.cell)).found(found).expected(expected).inputs(sum.inputs).emit(message);
 }

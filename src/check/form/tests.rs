@@ -94,3 +94,56 @@ fn i003_is_silent_when_a_cause_is_given() {
     let found = findings(self_evaluation(["180.00", "190.00", "171.00", "10", "90.00%", "9.00"], &rows, ["100", "99.00"]));
     assert!(!found.iter().any(|f| f.rule == "I003"), "{found:#?}");
 }
+
+fn i006_at(found: &[Finding], cell: &str) -> Vec<String> {
+    found.iter().filter(|f| f.rule == "I006" && f.cell.map(|c| c.to_string()).as_deref() == Some(cell)).map(|f| f.message.clone()).collect()
+}
+
+#[test]
+fn the_execution_score_follows_the_recomputed_rate_not_a_wrong_stated_one() {
+    // 171.00 ÷ 190.00 = 90.00 %: the stated 95.00 % is A001's, and 10 × 90 % = 9.00 is right.
+    let found = findings(self_evaluation(["180.00", "190.00", "171.00", "10", "95.00%", "9.00"], &GOOD, ["100", "99.00"]));
+    assert_eq!(above_info(&found), vec![("A001".to_string(), "G6".to_string())]);
+    let wrong = findings(self_evaluation(["180.00", "190.00", "171.00", "10", "90.00%", "9.50"], &GOOD, ["100", "99.50"]));
+    let messages = i006_at(&wrong, "H6");
+    assert_eq!(messages.len(), 1, "{wrong:#?}");
+    assert!(messages[0].contains("171.00 ÷ 190.00") && messages[0].contains("应为 9.00"), "{}", messages[0]);
+}
+
+#[test]
+fn a_score_above_its_maximum_is_named_once() {
+    let found = findings(self_evaluation(["180.00", "190.00", "190.00", "10", "100.00%", "10.50"], &GOOD, ["100", "100.50"]));
+    let messages = i006_at(&found, "H6");
+    assert_eq!(messages.len(), 1, "{found:#?}");
+    assert!(messages[0].contains("超过分值"), "{}", messages[0]);
+}
+
+#[test]
+fn the_maximum_total_message_names_what_is_wrong() {
+    let mut short = GOOD;
+    short[2][5] = "20";
+    short[2][6] = "20";
+    let found = findings(self_evaluation(["180.00", "190.00", "171.00", "10", "90.00%", "9.00"], &short, ["100", "89.00"]));
+    let messages = i006_at(&found, "G13");
+    assert_eq!(messages, vec!["各项分值之和为 90，与总分行的分值 100 不符".to_string()], "{found:#?}");
+    let found = findings(self_evaluation(["180.00", "190.00", "171.00", "10", "90.00%", "9.00"], &short, ["90", "89.00"]));
+    assert_eq!(i006_at(&found, "G13"), vec!["分值合计应为 100，填 90".to_string()]);
+}
+
+#[test]
+fn i004_fires_on_an_empty_indicator_table_but_not_on_a_form_without_one() {
+    let empty = findings(self_evaluation(["180.00", "190.00", "171.00", "10", "90.00%", "9.00"], &[], ["10", "9.00"]));
+    assert_eq!(empty.iter().filter(|f| f.rule == "I004").count(), 3, "{empty:#?}");
+    let mut fund_only = self_evaluation(["180.00", "190.00", "171.00", "10", "90.00%", "9.00"], &[], ["10", "9.00"]);
+    fund_only.truncate(7);
+    assert!(!findings(fund_only).iter().any(|f| f.rule == "I004"));
+}
+
+#[test]
+fn e001_fires_on_a_form_spent_above_its_budget_and_only_then() {
+    let over = findings(self_evaluation(["180.00", "190.00", "199.50", "10", "105.00%", "10.00"], &GOOD, ["100", "100.00"]));
+    let e001: Vec<String> = over.iter().filter(|f| f.rule == "E001").map(|f| f.cell.map(|c| c.to_string()).unwrap_or_default()).collect();
+    assert_eq!(e001, vec!["E6".to_string()], "{over:#?}");
+    let within = findings(self_evaluation(["180.00", "190.00", "190.00", "10", "100.00%", "10.00"], &GOOD, ["100", "100.00"]));
+    assert!(!within.iter().any(|f| f.rule == "E001"), "{within:#?}");
+}
