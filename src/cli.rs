@@ -362,7 +362,12 @@ fn collect_workbooks(dir: &Path, searched: &mut std::collections::HashSet<PathBu
     if !searched.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // A folder that cannot be listed is an input that fails, with why, rather than nothing at all.
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return out.push(dir.to_path_buf()),
+        Err(_) => return,
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();

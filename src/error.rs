@@ -169,6 +169,8 @@ pub enum Limit {
     WorkbookCells { found: u64, max: u64 },
     /// The cells merged ranges cover on one sheet.
     MergedCells { found: u64, max: u64 },
+    /// The cells merged ranges cover on all sheets together.
+    WorkbookMergedCells { found: u64, max: u64 },
     /// Sheets in the workbook.
     Sheets { found: u64, max: u64 },
     /// Characters in one cell (Excel's own limit is 32,767).
@@ -206,6 +208,7 @@ impl Limit {
             Limit::SheetCells { .. } => Some("max_cells_per_sheet"),
             Limit::WorkbookCells { .. } => Some("max_cells_per_workbook"),
             Limit::MergedCells { .. } => Some("max_merged_cells_per_sheet"),
+            Limit::WorkbookMergedCells { .. } => Some("max_merged_cells_per_workbook"),
             Limit::Sheets { .. } => Some("max_sheets"),
             Limit::CellChars { .. } => Some("max_cell_chars"),
             Limit::Position { .. } | Limit::SharedStrings { .. } => None,
@@ -257,6 +260,10 @@ impl Limit {
             Limit::MergedCells { found, max } => match zh {
                 true => format!("合并单元格覆盖 {} 个单元格，超过上限 {} 个", grouped(*found), grouped(*max)),
                 false => format!("merged ranges cover {} cells, over the limit of {}", grouped(*found), grouped(*max)),
+            },
+            Limit::WorkbookMergedCells { found, max } => match zh {
+                true => format!("各工作表的合并单元格合计覆盖 {} 个单元格，超过上限 {} 个", grouped(*found), grouped(*max)),
+                false => format!("merged ranges cover {} cells over all sheets, over the limit of {}", grouped(*found), grouped(*max)),
             },
             Limit::Sheets { found, max } => match zh {
                 true => format!("共有 {} 个工作表，超过上限 {} 个", grouped(*found), grouped(*max)),
@@ -395,6 +402,7 @@ mod tests {
             Limit::SheetCells { found: 0, max: 0 },
             Limit::WorkbookCells { found: 0, max: 0 },
             Limit::MergedCells { found: 0, max: 0 },
+            Limit::WorkbookMergedCells { found: 0, max: 0 },
             Limit::Sheets { found: 0, max: 0 },
             Limit::CellChars { cell: "A1".into(), found: 0, max: 0 },
         ]

@@ -109,13 +109,21 @@ struct LimitsFile {
     max_cells_per_sheet: Option<toml::Value>,
     max_cells_per_workbook: Option<toml::Value>,
     max_merged_cells_per_sheet: Option<toml::Value>,
+    max_merged_cells_per_workbook: Option<toml::Value>,
     max_sheets: Option<toml::Value>,
     max_cell_chars: Option<toml::Value>,
 }
 
 /// The keys of `[limits]` (and of `--limit` and Python's `limits=`), as [`ReadLimits`] names its fields.
-pub const LIMIT_KEYS: [&str; 6] =
-    ["max_bytes", "max_cells_per_sheet", "max_cells_per_workbook", "max_merged_cells_per_sheet", "max_sheets", "max_cell_chars"];
+pub const LIMIT_KEYS: [&str; 7] = [
+    "max_bytes",
+    "max_cells_per_sheet",
+    "max_cells_per_workbook",
+    "max_merged_cells_per_sheet",
+    "max_merged_cells_per_workbook",
+    "max_sheets",
+    "max_cell_chars",
+];
 
 pub const CONFIG_FILE_NAME: &str = "budgetlint.toml";
 
@@ -180,6 +188,7 @@ impl Settings {
             ("max_cells_per_sheet", limits.max_cells_per_sheet),
             ("max_cells_per_workbook", limits.max_cells_per_workbook),
             ("max_merged_cells_per_sheet", limits.max_merged_cells_per_sheet),
+            ("max_merged_cells_per_workbook", limits.max_merged_cells_per_workbook),
             ("max_sheets", limits.max_sheets),
             ("max_cell_chars", limits.max_cell_chars),
         ];
@@ -248,6 +257,7 @@ impl Settings {
             "max_cells_per_sheet" => &mut self.limits.max_cells_per_sheet,
             "max_cells_per_workbook" => &mut self.limits.max_cells_per_workbook,
             "max_merged_cells_per_sheet" => &mut self.limits.max_merged_cells_per_sheet,
+            "max_merged_cells_per_workbook" => &mut self.limits.max_merged_cells_per_workbook,
             "max_sheets" => &mut self.limits.max_sheets,
             "max_cell_chars" => &mut self.limits.max_cell_chars,
             other => {
@@ -257,6 +267,13 @@ impl Settings {
                 })
             }
         };
+        let digits: String = value.trim().trim_matches('"').chars().filter(|c| *c != '_').collect();
+        if digits.len() > 19 && digits.chars().all(|c| c.is_ascii_digit()) && digits.parse::<u64>().is_err() {
+            return Err(match lang {
+                Lang::Zh => format!("读取上限 {name} 最大可设为 {}，{} 超出了这个范围", u64::MAX, value.trim()),
+                Lang::En => format!("limit {name} can be at most {}; {} is beyond that", u64::MAX, value.trim()),
+            });
+        }
         *slot = parse_limit(value).ok_or_else(|| match lang {
             Lang::Zh => format!(
                 "读取上限 {name} 应为大于 0 的整数（可用 _ 分隔，如 20_000_000），而不是 {}",
@@ -361,6 +378,7 @@ mod tests {
                 max_cells_per_sheet: 7,
                 max_cells_per_workbook: 7,
                 max_merged_cells_per_sheet: 7,
+                max_merged_cells_per_workbook: 7,
                 max_sheets: 7,
                 max_cell_chars: 7
             }
@@ -396,6 +414,8 @@ mod tests {
             let error = settings.set_limit("max_sheets", bad).unwrap_err();
             assert!(error.contains("max_sheets"), "{bad}: {error}");
         }
+        let too_large = settings.set_limit("max_bytes", "99999999999999999999999").unwrap_err();
+        assert!(too_large.contains("最大可设为 18446744073709551615"), "{too_large}");
         assert_eq!(settings.limits.max_sheets, ReadLimits::default().max_sheets);
     }
 }

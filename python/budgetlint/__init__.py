@@ -254,7 +254,7 @@ def check(
     ``rules`` adds checks of your own (:class:`Rule`), as ``[[rules]]`` in the settings file does.
     ``limits`` raises or lowers the bounds on the work one file may cause, over ``[limits]`` of the
     settings file (``{"max_cells_per_sheet": 20_000_000}``; keys ``max_bytes``, ``max_cells_per_sheet``,
-    ``max_cells_per_workbook``, ``max_merged_cells_per_sheet``, ``max_sheets``, ``max_cell_chars``;
+    ``max_cells_per_workbook``, ``max_merged_cells_per_sheet``, ``max_merged_cells_per_workbook``, ``max_sheets``, ``max_cell_chars``;
     each a whole number above 0): a file past one is unreadable (:class:`UnreadableWorkbook`).
     ``on_error="raise"`` raises on the first unreadable file; ``"collect"`` lists it in ``failures``.
     """

@@ -10,11 +10,16 @@ use crate::read::text::squash;
 
 /// S001: the workbook has no recognisable header. Reported on the first sheet's A1.
 pub fn no_table(first_sheet: &str, sheets: &[String], sink: &mut Sink) {
-    let listed = sheets.join("、");
-    let message = sink.say(
-        format!("没有找到附件1表头（需要“项目名称”及“调整后预算金额”或“实际支出金额”等列）；已查看工作表：{listed}"),
-        format!("no 附件1 header found (a 项目名称 column and 调整后预算金额 or 实际支出金额 columns are expected); sheets looked at: {listed}"),
-    );
+    let message = match sheets.is_empty() {
+        true => sink.say("工作簿中没有任何工作表".to_string(), "the workbook holds no sheet at all".to_string()),
+        false => {
+            let listed = sheets.join("、");
+            sink.say(
+                format!("没有找到附件1表头（需要“项目名称”及“调整后预算金额”或“实际支出金额”等列）；已查看工作表：{listed}"),
+                format!("no 附件1 header found (a 项目名称 column and 调整后预算金额 or 实际支出金额 columns are expected); sheets looked at: {listed}"),
+            )
+        }
+    };
     let cell = (!first_sheet.is_empty()).then(|| crate::model::CellRef::new(0, 0));
     sink.at_sheet("S001", first_sheet, cell).emit(message);
 }
@@ -147,6 +152,17 @@ mod tests {
     use crate::check::testing::{findings_of, workbook_of, TableBuilder};
     use crate::check::Sink;
     use crate::settings::Settings;
+
+    #[test]
+    fn s001_says_when_there_is_no_sheet_to_look_at() {
+        let checked = |sheets: &[&str]| {
+            let grids: Vec<crate::read::grid::Grid> = sheets.iter().map(|name| crate::read::grid::Grid::from_values(name, vec![])).collect();
+            let checked = crate::report::check_grids(std::path::Path::new("x.xlsx"), &grids, &Settings::default());
+            checked.findings.into_iter().filter(|f| f.rule == "S001").map(|f| f.message).collect::<Vec<_>>()
+        };
+        assert_eq!(checked(&[]), vec!["工作簿中没有任何工作表".to_string()]);
+        assert!(checked(&["说明"])[0].ends_with("已查看工作表：说明"));
+    }
 
     #[test]
     fn s002_fires_on_the_second_listing() {

@@ -308,6 +308,9 @@ pub struct ReadLimits {
     pub max_cells_per_workbook: u64,
     /// Cells covered by merged ranges on one sheet (the copy writes each). Default 1,000,000.
     pub max_merged_cells_per_sheet: u64,
+    /// The same over all sheets of a workbook (the copy holds about 850 bytes a merged cell while it
+    /// is written). Default 2,000,000.
+    pub max_merged_cells_per_workbook: u64,
     /// Sheets of any kind. Default 1,000.
     pub max_sheets: u64,
     /// Characters in one cell; Excel's own limit is 32,767. Default 32,767.
@@ -321,6 +324,7 @@ impl Default for ReadLimits {
             max_cells_per_sheet: 5_000_000,
             max_cells_per_workbook: 10_000_000,
             max_merged_cells_per_sheet: 1_000_000,
+            max_merged_cells_per_workbook: 2_000_000,
             max_sheets: 1_000,
             max_cell_chars: 32_767,
         }
@@ -379,9 +383,25 @@ pub fn no_grids_if_empty(read: Result<Vec<Grid>>) -> Result<Vec<Grid>> {
     }
 }
 
+/// Why a path that is no regular file cannot be read: missing, or what stands there instead.
+fn not_a_file(path: &Path) -> Error {
+    let unopenable = |detail: String| Error::Unopenable { path: path.to_path_buf(), detail };
+    match (std::fs::symlink_metadata(path), std::fs::metadata(path)) {
+        (Err(_), _) => Error::FileNotFound { path: path.to_path_buf() },
+        (Ok(_), Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Error::FileNotFound { path: path.to_path_buf() },
+        // A link that loops or cannot be followed.
+        (Ok(_), Err(e)) => unopenable(e.to_string()),
+        (Ok(_), Ok(meta)) if meta.is_dir() => match std::fs::read_dir(path) {
+            Err(e) => unopenable(format!("文件夹无法读取 / the folder cannot be read: {e}")),
+            Ok(_) => unopenable("是文件夹，不是文件 / a folder, not a file".into()),
+        },
+        (Ok(_), Ok(_)) => unopenable("不是普通文件（设备或管道）/ not a regular file (a device or pipe)".into()),
+    }
+}
+
 fn read_grids_as(path: &Path, detail: Detail, limits: &ReadLimits) -> Result<Vec<Grid>> {
     if !path.is_file() {
-        return Err(Error::FileNotFound { path: path.to_path_buf() });
+        return Err(not_a_file(path));
     }
     let grids = match quietly(|| read_any(path, detail, limits)) {
         Ok(read) => read?,
@@ -558,7 +578,7 @@ fn web_grids(
     for grid in &grids {
         let cells: u64 = (0..grid.height()).map(|r| u64::from(grid.width(r))).sum();
         budget.sheet(cells).map_err(|limit| too_large(path, Some(&grid.name), limit))?;
-        check_merges(grid.merges(), limits).map_err(|limit| too_large(path, Some(&grid.name), limit))?;
+        budget.merges(grid.merges()).map_err(|limit| too_large(path, Some(&grid.name), limit))?;
         budget.finish_sheet();
     }
     Ok(grids)
@@ -575,12 +595,24 @@ fn check_sheet_count(path: &Path, count: usize, limits: &ReadLimits) -> Result<(
 struct Budget {
     sheet: u64,
     workbook: u64,
+    /// Cells covered by the merges of the sheets so far.
+    merged: u64,
     limits: ReadLimits,
 }
 
 impl Budget {
     fn new(limits: &ReadLimits) -> Budget {
-        Budget { sheet: 0, workbook: 0, limits: *limits }
+        Budget { sheet: 0, workbook: 0, merged: 0, limits: *limits }
+    }
+
+    /// Checks a sheet's merges (see [`check_merges`]) and spends what they cover on the workbook.
+    fn merges(&mut self, merges: &[Merge]) -> std::result::Result<(), Limit> {
+        let covered = check_merges(merges, &self.limits)?;
+        self.merged = self.merged.saturating_add(covered);
+        match self.merged > self.limits.max_merged_cells_per_workbook {
+            true => Err(Limit::WorkbookMergedCells { found: self.merged, max: self.limits.max_merged_cells_per_workbook }),
+            false => Ok(()),
+        }
     }
 
     /// Spends `cells` on the current sheet (and the workbook).
@@ -601,8 +633,9 @@ impl Budget {
     }
 }
 
-/// Merges past Excel's bounds are refused; so is a sheet whose merges cover too many cells.
-fn check_merges(merges: &[Merge], limits: &ReadLimits) -> std::result::Result<(), Limit> {
+/// Merges past Excel's bounds are refused; so is a sheet whose merges cover too many cells. The cells
+/// they cover.
+fn check_merges(merges: &[Merge], limits: &ReadLimits) -> std::result::Result<u64, Limit> {
     let mut covered = 0u64;
     for m in merges {
         if m.last_row >= EXCEL_ROWS || m.last_col >= EXCEL_COLUMNS {
@@ -615,7 +648,7 @@ fn check_merges(merges: &[Merge], limits: &ReadLimits) -> std::result::Result<()
             return Err(Limit::MergedCells { found: covered, max: limits.max_merged_cells_per_sheet });
         }
     }
-    Ok(())
+    Ok(covered)
 }
 
 /// A merge as stated, corners put in order.
@@ -844,9 +877,10 @@ fn count_cells_ahead<R: Read + Seek>(
             ));
         }
         counted = counted.saturating_add(cells);
-    }
-    if counted > limits.max_cells_per_workbook {
-        return Err(too_large(path, None, Limit::WorkbookCells { found: counted, max: limits.max_cells_per_workbook }));
+        // Refused as soon as the bound is passed: a part listed as many sheets is not counted again and again.
+        if counted > limits.max_cells_per_workbook {
+            return Err(too_large(path, None, Limit::WorkbookCells { found: counted, max: limits.max_cells_per_workbook }));
+        }
     }
     Ok(())
 }
@@ -958,11 +992,12 @@ fn read_xlsx<RS: Read + Seek>(
     let cells = cells.map_err(|(name, limit)| too_large(path, Some(name), limit))?;
     let layouts = layouts.map_err(|detail| not_a_spreadsheet(path, FileKind::Xlsx, detail))?;
     let mut read: HashMap<&str, Grid> = HashMap::with_capacity(worksheets.len());
+    let mut merged = Budget::new(limits);
     for ((name, cells), layout) in worksheets.iter().zip(cells).zip(layouts) {
         let grid = match (cells, layout) {
             (Ok((rows, looks)), Ok(mut layout)) => {
                 let merges = std::mem::take(&mut layout.merges);
-                check_merges(&merges, limits).map_err(|limit| too_large(path, Some(name), limit))?;
+                merged.merges(&merges).map_err(|limit| too_large(path, Some(name), limit))?;
                 Grid::new(name.as_str(), rows, merges).with_layout(layout, looks)
             }
             (Err(detail), _) | (_, Err(detail)) => Grid::of_kind(name, SheetKind::Unreadable(detail)),
@@ -1064,8 +1099,15 @@ fn read_xlsx_cells<RS: Read + Seek>(
     let mut rows: Vec<Vec<GridCell>> =
         Vec::with_capacity((size.end.0.saturating_add(1)).min(MAX_RESERVED_ROWS) as usize);
     let styles = reader.styles().len();
-    while let Some((cell, style_id)) = reader.next_cell_with_style_id()? {
+    // The reader's errors name no cell: the last one read tells the user where to look.
+    let mut last_read: Option<(u32, u32)> = None;
+    let after = |last: Option<(u32, u32)>, error: calamine::XlsxError| {
+        let place = last.map_or_else(|| "第一个单元格处 / at the first cell".to_string(), |(r, c)| format!("单元格 {} 之后 / after cell {0}", a1(r, c)));
+        SheetError::Reader(format!("{error}（{place}）"))
+    };
+    while let Some((cell, style_id)) = reader.next_cell_with_style_id().map_err(|e| after(last_read, e))? {
         let (row, col) = cell.get_position();
+        last_read = Some((row, col));
         // A cell element without a value is kept (with its format): it is most likely a formula
         // whose result the file does not hold, which the formulas' pass may compute.
         let value = value_of_ref(cell.get_value());
@@ -1360,8 +1402,20 @@ fn grid_from_range(
         }
     }
     let merges: Vec<Merge> = merges.iter().map(merge_of).collect();
-    check_merges(&merges, limits).map_err(refuse)?;
+    budget.merges(&merges).map_err(refuse)?;
     Ok(Grid::new(name, rows, merges))
+}
+
+/// A date as people write it (`2024-03-01`, `2024-03-01 14:30:00`); a duration as its serial number.
+fn date_text(date: &calamine::ExcelDateTime) -> String {
+    if date.is_duration() {
+        return date.to_string();
+    }
+    let (year, month, day, hour, minute, second, _) = date.to_ymd_hms_milli();
+    match (hour, minute, second) {
+        (0, 0, 0) => format!("{year:04}-{month:02}-{day:02}"),
+        _ => format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"),
+    }
 }
 
 fn value_of(data: &Data) -> Value {
@@ -1372,7 +1426,7 @@ fn value_of(data: &Data) -> Value {
         Data::String(s) => Value::Text(s.as_str().into()),
         Data::Bool(b) => Value::Bool(*b),
         Data::Error(e) => Value::Error(e.to_string().into()),
-        Data::DateTime(d) => Value::Date(d.to_string().into()),
+        Data::DateTime(d) => Value::Date(date_text(d).into()),
         Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Date(s.as_str().into()),
     }
 }
@@ -1386,7 +1440,7 @@ fn value_of_ref(data: &DataRef<'_>) -> Value {
         DataRef::SharedString(s) => Value::Text((*s).into()),
         DataRef::Bool(b) => Value::Bool(*b),
         DataRef::Error(e) => Value::Error(e.to_string().into()),
-        DataRef::DateTime(d) => Value::Date(d.to_string().into()),
+        DataRef::DateTime(d) => Value::Date(date_text(d).into()),
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Date(s.as_str().into()),
     }
 }
@@ -1681,6 +1735,45 @@ mod tests {
         for read in [read_grids(&path), read_grids_with_layout(&path)] {
             assert!(matches!(read, Err(Error::TooLarge { limit: Limit::MergedCells { .. }, .. })), "{read:?}");
         }
+
+        // 600 merged cells a sheet: within the sheet's bound, past the workbook's on the second sheet.
+        let merged = format!("<worksheet xmlns=\"{MAIN}\"><sheetData>{TABLE}</sheetData><mergeCells><mergeCell ref=\"C1:C600\"/></mergeCells></worksheet>");
+        let sheets = [worksheet("S", "worksheets/sheet1.xml", merged.clone()), worksheet("T", "worksheets/sheet2.xml", merged)];
+        let path = temp_file("merged-twice.xlsx", &xlsx_with(&sheets, &[]));
+        let bounded = ReadLimits { max_merged_cells_per_sheet: 1_000, max_merged_cells_per_workbook: 1_000, ..limits() };
+        let error = read_grids_within(&path, &bounded).unwrap_err();
+        assert!(
+            matches!(&error, Error::TooLarge { limit: Limit::WorkbookMergedCells { found: 1_200, max: 1_000 }, sheet: Some(s), .. } if s == "T"),
+            "{error:?}"
+        );
+        assert!(read_grids_within(&path, &ReadLimits { max_merged_cells_per_workbook: 1_200, ..bounded }).is_ok());
+    }
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        use calamine::{ExcelDateTime, ExcelDateTimeType};
+        let date = |serial| date_text(&ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, false));
+        assert_eq!(date(45352.0), "2024-03-01");
+        assert_eq!(date(45352.5), "2024-03-01 12:00:00");
+    }
+
+    #[test]
+    fn what_stands_where_a_file_is_expected_is_named() {
+        let dir = temp_file("x", b"").parent().unwrap().to_path_buf();
+        let unopenable = |path: &Path| match read_grids(path) {
+            Err(Error::Unopenable { detail, .. }) => detail,
+            other => panic!("{other:?}"),
+        };
+        let folder = dir.join("folder.xlsx");
+        std::fs::create_dir_all(&folder).unwrap();
+        assert!(unopenable(&folder).contains("是文件夹"));
+        let pipe = dir.join("pipe.xlsx");
+        assert!(std::process::Command::new("mkfifo").arg(&pipe).status().unwrap().success());
+        assert!(unopenable(&pipe).contains("不是普通文件"), "a pipe is never opened, so never waited on");
+        let looping = dir.join("loop.xlsx");
+        std::os::unix::fs::symlink(&looping, &looping).unwrap();
+        assert!(!unopenable(&looping).is_empty());
+        assert!(matches!(read_grids(&dir.join("missing.xlsx")), Err(Error::FileNotFound { .. })));
     }
 
     #[test]

@@ -378,7 +378,8 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
     match &cell.value {
         Value::Empty => RawField::Blank(at),
         Value::Number(n) => match decimal_from_f64(*n) {
-            Some((value, _)) if value.abs() >= MAX_FIGURE => RawField::Invalid { cell: at, text: format!("{n}"), beyond_range: true },
+            // `1e308`, not its 309 digits.
+            Some((value, _)) if value.abs() >= MAX_FIGURE => RawField::Invalid { cell: at, text: format!("{n:e}"), beyond_range: true },
             Some((value, shown_decimals)) => RawField::Number(RawNumber {
                 value,
                 cell: at,
@@ -387,7 +388,7 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
                 percent: cell.format.filter(|f| f.percent).map(|_| PercentForm::Fraction),
                 as_text: false,
             }),
-            None => RawField::Invalid { cell: at, text: format!("{n}"), beyond_range: false },
+            None => RawField::Invalid { cell: at, text: if n.is_finite() { format!("{n:e}") } else { format!("{n}") }, beyond_range: n.is_finite() },
         },
         Value::Text(text) => match parse_figure_text(text) {
             TextFigure::Blank => RawField::Blank(at),
@@ -605,6 +606,8 @@ mod tests {
         let refused: Vec<String> = checked.findings.iter().filter(|f| f.rule == "V002").map(|f| f.cell.unwrap().to_string()).collect();
         assert_eq!(refused, vec!["B2", "B3"]);
         assert!(checked.findings.iter().filter(|f| f.rule == "V002").all(|f| f.message.contains("超出可核对的范围")));
+        let found: Vec<Option<&str>> = checked.findings.iter().filter(|f| f.rule == "V002").map(|f| f.found.as_deref()).collect();
+        assert_eq!(found, vec![Some("7e28"), Some("800000000000000000000")], "a number as written short, a text as written");
         assert!(checked.findings.iter().any(|f| f.rule == "E001"));
     }
 

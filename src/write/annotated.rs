@@ -2,7 +2,7 @@
 //! and noted, a first sheet 检查结果 listing the findings with links, and 重算汇总 with the department
 //! roll-up as live formulas (cached values included) and a chart.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatAlign, FormatBorder, Formula, Note, Url, Workbook, Worksheet, XlsxError};
@@ -10,7 +10,7 @@ use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatAlign, FormatBorder
 use crate::check::catalog::{rule, Severity};
 use crate::check::rollup::Rollup;
 use crate::model::{Amount, CellRef, Lang, ListTable, RowKind};
-use crate::read::grid::{Align, Grid, GridCell, Value};
+use crate::read::grid::{Align, Grid, GridCell, Merge, Value};
 use crate::report::{Checked, Finding};
 use crate::settings::Settings;
 
@@ -69,12 +69,12 @@ fn copy_sheets_streaming_above(grids: &[Grid], streaming_rows: u32) -> Result<Sh
     let names = SheetNames::new(grids);
     let mut book = Workbook::new();
     book.add_worksheet().set_name(&names.results)?;
-    for grid in grids {
+    for (index, grid) in grids.iter().enumerate() {
         if grid.height() > streaming_rows {
-            book.add_worksheet_with_constant_memory()?.set_name(names.output(&grid.name))?;
+            book.add_worksheet_with_constant_memory()?.set_name(names.output_of(index))?;
         } else {
             let sheet = book.add_worksheet();
-            sheet.set_name(names.output(&grid.name))?;
+            sheet.set_name(names.output_of(index))?;
             SheetCopy::new(grid, &HashMap::new()).write(sheet, Formatting::ByRun)?;
         }
     }
@@ -114,23 +114,61 @@ impl SheetsCopy {
     }
 }
 
-/// Output sheet names: the input's, kept unless they clash with the two sheets budgetlint adds.
+/// Output sheet names: the input's where Excel takes them. A name Excel refuses (longer than 31
+/// characters, as .ods allows; with `[]:*?/\\`; starting or ending with `'`; repeated, case aside) is
+/// made one it takes, and the two sheets budgetlint adds yield to the input's.
 struct SheetNames {
-    renamed: HashMap<String, String>,
+    /// The output name of each input sheet, in order.
+    outputs: Vec<String>,
+    inputs: HashMap<String, usize>,
     results: String,
     rollup: String,
 }
 
 impl SheetNames {
     fn new(grids: &[Grid]) -> SheetNames {
-        let taken = |name: &str| grids.iter().any(|g| g.name == name);
-        let ours = |base: &str| if taken(base) { format!("{base}(budgetlint)") } else { base.to_string() };
-        SheetNames { renamed: HashMap::new(), results: ours(RESULTS_SHEET), rollup: ours(ROLLUP_SHEET) }
+        let mut taken = HashSet::new();
+        let outputs: Vec<String> = grids.iter().map(|g| excel_sheet_name(&g.name, &mut taken)).collect();
+        let mut inputs = HashMap::with_capacity(grids.len());
+        for (index, grid) in grids.iter().enumerate() {
+            inputs.entry(grid.name.clone()).or_insert(index);
+        }
+        let mut ours = |base: &str| {
+            let name = if taken.contains(&base.to_lowercase()) { format!("{base}(budgetlint)") } else { base.to_string() };
+            excel_sheet_name(&name, &mut taken)
+        };
+        let (results, rollup) = (ours(RESULTS_SHEET), ours(ROLLUP_SHEET));
+        SheetNames { outputs, inputs, results, rollup }
     }
 
+    /// The output name of the input sheet `input` (of the first, where a file repeats a name).
     fn output<'a>(&'a self, input: &'a str) -> &'a str {
-        self.renamed.get(input).map_or(input, String::as_str)
+        self.inputs.get(input).map_or(input, |&index| self.outputs[index].as_str())
     }
+
+    fn output_of(&self, index: usize) -> &str {
+        &self.outputs[index]
+    }
+}
+
+/// Excel's longest sheet name, in UTF-16 units.
+const MAX_SHEET_NAME: usize = 31;
+
+/// `name` as a sheet name Excel takes and no sheet in `taken` (lowercased) has, which it joins.
+fn excel_sheet_name(name: &str, taken: &mut HashSet<String>) -> String {
+    let cleaned: String = name.chars().map(|c| if "[]:*?/\\".contains(c) || c.is_control() { '_' } else { c }).collect();
+    let cleaned = cleaned.trim_matches('\'');
+    let base = if cleaned.trim().is_empty() { "Sheet" } else { cleaned };
+    let mut candidate = within_units(base, MAX_SHEET_NAME).trim_end_matches('\'').to_string();
+    let mut number = 1;
+    // `History` is reserved by Excel for its change tracking.
+    while candidate.is_empty() || taken.contains(&candidate.to_lowercase()) || candidate.eq_ignore_ascii_case("history") {
+        number += 1;
+        let suffix = format!("({number})");
+        candidate = format!("{}{suffix}", within_units(base, MAX_SHEET_NAME - suffix.len()).trim_end_matches('\''));
+    }
+    taken.insert(candidate.to_lowercase());
+    candidate
 }
 
 fn quoted(sheet: &str) -> String {
@@ -234,9 +272,7 @@ impl<'a> SheetCopy<'a> {
         for &(row, height) in &grid.layout.row_heights {
             sheet.set_row_height(row, height)?;
         }
-        let mut merges: Vec<_> = grid.merges().to_vec();
-        merges.sort_by_key(|m| (m.first_row, m.first_col));
-        let mut merges = merges.into_iter().peekable();
+        let mut merges = excel_merges(grid.merges()).into_iter().peekable();
         for row in 0..grid.height() {
             // Rows go out in order: a merge first, then the row's own cells over its anchor.
             while let Some(merge) = merges.next_if(|m| m.first_row <= row) {
@@ -263,7 +299,8 @@ impl<'a> SheetCopy<'a> {
 
     fn write_notes(&self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
         for (&(row, col), (_, text)) in self.notes {
-            sheet.insert_note(row, col as u16, &Note::new(text).set_author("budgetlint"))?;
+            // rust_xlsxwriter keeps 54 units of a note for its author line.
+            sheet.insert_note(row, col as u16, &Note::new(within_units(text, EXCEL_CELL_UNITS - 54)).set_author("budgetlint"))?;
         }
         Ok(())
     }
@@ -345,7 +382,7 @@ impl<'a> SheetCopy<'a> {
             // Text stays text, `=` included: nothing the user typed becomes a formula.
             (None, Value::Text(t) | Value::Error(t) | Value::Date(t)) => sheet.write_string(row, col16, within_excel(t))?,
             // A formula not safe to copy live is shown as its text.
-            (None, Value::Formula(f)) => sheet.write_string(row, col16, format!("={f}"))?,
+            (None, Value::Formula(f)) => sheet.write_string(row, col16, within_excel(&format!("={f}")))?,
             (None, Value::Empty) => sheet,
         };
         let slot = self.slot(cell, (row, col));
@@ -393,13 +430,51 @@ fn alignment(horizontal: Align, vertical: Align) -> Vec<FormatAlign> {
     h.into_iter().chain(v).collect()
 }
 
-/// Excel's most characters in a cell: a longer text (read under a raised `max_cell_chars`) is cut there in the copy.
-fn within_excel(text: &str) -> &str {
-    const EXCEL_CELL_CHARS: usize = 32_767;
-    match text.char_indices().nth(EXCEL_CELL_CHARS) {
-        Some((end, _)) => &text[..end],
-        None => text,
+/// The merges of a sheet Excel takes, by their first row, corners in order: one cell "merged" alone or a
+/// range over one merged before it (a file may say either; Excel and rust_xlsxwriter refuse both) is
+/// left out, its cells copied as they are.
+fn excel_merges(merges: &[Merge]) -> Vec<Merge> {
+    let ordered = |m: &Merge| Merge {
+        first_row: m.first_row.min(m.last_row),
+        first_col: m.first_col.min(m.last_col),
+        last_row: m.first_row.max(m.last_row),
+        last_col: m.first_col.max(m.last_col),
+    };
+    let mut sorted: Vec<Merge> = merges.iter().map(ordered).filter(|m| (m.first_row, m.first_col) != (m.last_row, m.last_col)).collect();
+    sorted.sort_by_key(|m| (m.first_row, m.first_col));
+    let mut kept: Vec<Merge> = Vec::with_capacity(sorted.len());
+    // Those kept that reach the row being placed: only they can overlap a merge starting there.
+    let mut open: Vec<Merge> = Vec::new();
+    for merge in sorted {
+        open.retain(|m| m.last_row >= merge.first_row);
+        let overlaps = open.iter().any(|m| m.first_col <= merge.last_col && merge.first_col <= m.last_col);
+        if !overlaps {
+            open.push(merge);
+            kept.push(merge);
+        }
     }
+    kept
+}
+
+/// Excel's most characters (UTF-16 units, as it counts them) in a cell.
+const EXCEL_CELL_UNITS: usize = 32_767;
+
+/// A text as much of it as a cell holds: a longer one (read under a raised `max_cell_chars`, or one of
+/// characters beyond the BMP, which count twice) is cut there in the copy.
+pub(super) fn within_excel(text: &str) -> &str {
+    within_units(text, EXCEL_CELL_UNITS)
+}
+
+/// The longest start of `text` that is at most `units` UTF-16 units long.
+fn within_units(text: &str, units: usize) -> &str {
+    let mut used = 0;
+    for (at, c) in text.char_indices() {
+        used += c.len_utf16();
+        if used > units {
+            return &text[..at];
+        }
+    }
+    text
 }
 
 /// Functions a reproduced formula may call: arithmetic within the workbook, nothing that reaches out.
@@ -521,17 +596,17 @@ fn write_findings_list(sheet: &mut Worksheet, findings: &[&Finding], names: &She
     for (i, finding) in findings.iter().enumerate() {
         let row = top + 1 + i as u32;
         sheet.write_number(row, 0, (i + 1) as f64)?;
-        sheet.write_string(row, 1, &finding.sheet)?;
+        sheet.write_string(row, 1, within_excel(&finding.sheet))?;
         if let Some(cell) = finding.cell {
             let target = format!("internal:{}!{}", quoted(names.output(&finding.sheet)), cell);
             sheet.write_url_with_text(row, 2, Url::new(target), cell.to_string())?;
         }
         sheet.write_string(row, 3, finding.rule)?;
         sheet.write_string_with_format(row, 4, finding.severity.label(lang), &Format::new().set_background_color(fill(finding.severity)))?;
-        sheet.write_string_with_format(row, 5, &finding.message, &wrap)?;
+        sheet.write_string_with_format(row, 5, within_excel(&finding.message), &wrap)?;
         for (col, value) in [(6u16, &finding.found), (7, &finding.expected), (8, &finding.inputs), (9, &finding.unit)] {
             if let Some(value) = value {
-                sheet.write_string(row, col, value)?;
+                sheet.write_string(row, col, within_excel(value))?;
             }
         }
     }
@@ -564,13 +639,13 @@ fn write_rollup_sheet(book: &mut Workbook, checked: &Checked, names: &SheetNames
         let first = row;
         for line in &lines {
             let is_total = line.department.is_none();
-            sheet.write_string(row, 0, table.label())?;
+            sheet.write_string(row, 0, within_excel(&table.label()))?;
             let label = match (&line.department, &line.unit) {
                 (None, _) => lang.pick("合计", "total").to_string(),
                 (Some(department), Some(unit)) if several_units => format!("{unit} · {department}"),
                 (Some(department), _) => department.clone(),
             };
-            sheet.write_string(row, 1, &label)?;
+            sheet.write_string(row, 1, within_excel(&label))?;
             sheet.write_number(row, 2, line.projects as f64)?;
             for (col, amount_kind, value) in [(3u16, Amount::BudgetInitial, line.budget_initial), (4, Amount::BudgetAdjusted, line.budget_adjusted), (5, Amount::Actual, line.actual)] {
                 let formula = if is_total {
@@ -717,6 +792,41 @@ mod tests {
         assert_eq!(streamed.get_value((1, 1)), Some(&Data::Float(100.0)));
         assert_eq!(streamed_fills, vec![(1, 3)]);
         assert_eq!(copied_fills, streamed_fills);
+    }
+
+    #[test]
+    fn sheet_names_excel_refuses_are_made_ones_it_takes() {
+        let mut taken = HashSet::new();
+        let long = "西城区区级项目支出绩效跟踪清单（月坛街道办事处2020年度汇总表）";
+        let names: Vec<String> = [long, long, "'引号'", "a/b:c", "", "History", "表1", "表１", "检查结果"]
+            .iter()
+            .map(|n| excel_sheet_name(n, &mut taken))
+            .collect();
+        for name in &names {
+            assert!(rust_xlsxwriter::utility::check_sheet_name(name).is_ok() && !name.eq_ignore_ascii_case("history"), "{name}");
+        }
+        assert_eq!(names[0].encode_utf16().count(), MAX_SHEET_NAME);
+        assert!(names[1].ends_with("(2)") && names[1] != names[0]);
+        assert_eq!(&names[2..], ["引号", "a_b_c", "Sheet", "History(2)", "表1", "表１", "检查结果"]);
+        let grids = [Grid::from_values("检查结果", vec![]), Grid::from_values(long, vec![])];
+        let names = SheetNames::new(&grids);
+        assert_eq!((names.results.as_str(), names.output("检查结果")), ("检查结果(budgetlint)", "检查结果"));
+        assert_eq!(names.output(long), names.output_of(1));
+    }
+
+    #[test]
+    fn merges_excel_refuses_are_left_out_and_reversed_corners_put_in_order() {
+        let m = |first_row, first_col, last_row, last_col| Merge { first_row, first_col, last_row, last_col };
+        let given = [m(0, 0, 1, 1), m(1, 1, 2, 2), m(3, 3, 3, 3), m(5, 2, 4, 0), m(0, 3, 0, 4)];
+        assert_eq!(excel_merges(&given), vec![m(0, 0, 1, 1), m(0, 3, 0, 4), m(4, 0, 5, 2)]);
+    }
+
+    #[test]
+    fn texts_are_cut_where_excel_counts_them_full() {
+        assert_eq!(within_units("项目", 1), "项");
+        assert_eq!(within_units("😀😀", 3), "😀", "a character beyond the BMP counts twice");
+        let long = "😀".repeat(EXCEL_CELL_UNITS);
+        assert_eq!(within_excel(&long).encode_utf16().count(), EXCEL_CELL_UNITS - 1);
     }
 
     /// Number formats of a sheet's cells, as calamine reads them back.

@@ -7,6 +7,7 @@ use rust_xlsxwriter::{Format, Formula, Worksheet, XlsxError};
 
 use crate::model::interval::{percent, round_shown};
 use crate::model::{CellRef, Field, Form, Lang};
+use crate::write::annotated::within_excel;
 
 /// Where the section's columns are, left to right.
 const TITLES: [(&str, &str); 10] = [
@@ -50,8 +51,8 @@ pub fn write_forms_section(
 
 fn write_form_line(sheet: &mut Worksheet, form: &Form, row: u32, lang: Lang, source: &str, amount: &Format, percent_format: &Format) -> Result<(), XlsxError> {
     sheet.write_string(row, 0, form.kind.label(lang))?;
-    sheet.write_string(row, 1, form.project_name().unwrap_or_default())?;
-    sheet.write_string(row, 2, &form.sheet)?;
+    sheet.write_string(row, 1, within_excel(form.project_name().unwrap_or_default()))?;
+    sheet.write_string(row, 2, within_excel(&form.sheet))?;
     let Some(line) = form.fund_total() else { return Ok(()) };
     let divisor = if form.fund_columns.adjusted { &line.adjusted } else { &line.initial };
     for (col, field) in [(3u16, &line.initial), (4, &line.adjusted), (5, &line.actual), (7, &line.score_max)] {
