@@ -194,8 +194,14 @@ fn grouped(n: u64) -> String {
     out
 }
 
-fn megabytes(bytes: u64) -> String {
-    grouped(bytes.div_ceil(1_000_000))
+/// A size as a person reads it: `2,148 MB`; below a megabyte, in bytes (`5,120 字节`), where rounding up
+/// to 1 MB would make two different sizes read alike.
+fn size(bytes: u64, zh: bool) -> String {
+    match (bytes < 1_000_000, zh) {
+        (true, true) => format!("{} 字节", grouped(bytes)),
+        (true, false) => format!("{} bytes", grouped(bytes)),
+        (false, _) => format!("{} MB", grouped(bytes.div_ceil(1_000_000))),
+    }
 }
 
 impl Limit {
@@ -232,20 +238,12 @@ impl Limit {
     pub fn describe(&self, zh: bool) -> String {
         match self {
             Limit::Bytes { found, max } => match zh {
-                true => format!("解压后的内容约 {} MB，超过上限 {} MB", megabytes(*found), megabytes(*max)),
-                false => format!(
-                    "its content is about {} MB uncompressed, over the limit of {} MB",
-                    megabytes(*found),
-                    megabytes(*max)
-                ),
+                true => format!("解压后的内容约 {}，超过上限 {}", size(*found, zh), size(*max, zh)),
+                false => format!("its content is about {} uncompressed, over the limit of {}", size(*found, zh), size(*max, zh)),
             },
             Limit::PartBytes { part, found, max } => match zh {
-                true => format!("其中 {part} 解压后约 {} MB，超过上限 {} MB", megabytes(*found), megabytes(*max)),
-                false => format!(
-                    "its part {part} is about {} MB uncompressed, over the limit of {} MB",
-                    megabytes(*found),
-                    megabytes(*max)
-                ),
+                true => format!("其中 {part} 解压后约 {}，超过上限 {}", size(*found, zh), size(*max, zh)),
+                false => format!("its part {part} is about {} uncompressed, over the limit of {}", size(*found, zh), size(*max, zh)),
             },
             Limit::SheetCells { found, max } => match zh {
                 true => format!("工作表范围达 {} 个单元格，超过上限 {} 个", grouped(*found), grouped(*max)),
@@ -375,6 +373,8 @@ mod tests {
             .to_string()
             .starts_with("报表.xlsx 超出读取上限，已拒绝读取：解压后的内容约 2,148 MB，超过上限 500 MB。"));
         assert!(error.message(Lang::En).contains("about 2,148 MB uncompressed, over the limit of 500 MB"));
+        let small = Limit::Bytes { found: 5_120, max: 10 };
+        assert_eq!(small.describe(true), "解压后的内容约 5,120 字节，超过上限 10 字节", "no two sizes rounded up to 1 MB");
         assert_eq!(error.kind(), "UnreadableWorkbook");
         // Every refusal a setting moves ends by saying how to raise it, in both languages.
         assert!(

@@ -122,9 +122,10 @@ pub fn discover(paths: &[PathBuf], out_dir: &Path) -> Discovered {
     let taken: HashSet<PathBuf> = found.inputs.iter().map(|i| absolute(&i.path)).chain(found.skipped.iter().map(|s| absolute(&s.path))).collect();
     // Our own outputs in the output folder are no news; elsewhere (a copy a unit sent back) they are.
     let skip_quietly = |p: &Path| in_output(p) || (p.starts_with(&out_dir) && p.to_string_lossy().contains(".checked."));
+    let mut searched = HashSet::new();
     for dir in paths.iter().filter(|p| p.is_dir()) {
         let mut others = Vec::new();
-        other_files(dir, &skip_quietly, &taken, &mut others);
+        other_files(dir, &skip_quietly, &taken, &mut searched, &mut others);
         others.sort();
         for path in others {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -165,7 +166,12 @@ fn name_outputs(inputs: &mut [Input]) {
     }
 }
 
-fn other_files(dir: &Path, in_output: &dyn Fn(&Path) -> bool, taken: &HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
+/// The files under `dir` that are not `taken`, each folder searched once by its real path (a link back
+/// up the tree is not a new folder, as `check` finds its inputs).
+fn other_files(dir: &Path, in_output: &dyn Fn(&Path) -> bool, taken: &HashSet<PathBuf>, searched: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
+    if !searched.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -178,7 +184,7 @@ fn other_files(dir: &Path, in_output: &dyn Fn(&Path) -> bool, taken: &HashSet<Pa
             continue;
         }
         if path.is_dir() {
-            other_files(&path, in_output, taken, out);
+            other_files(&path, in_output, taken, searched, out);
         } else if !taken.contains(&absolute) {
             out.push(path);
         }
@@ -237,5 +243,21 @@ mod tests {
         name_outputs(&mut inputs);
         let names: Vec<String> = inputs.iter().map(|i| i.annotated.display().to_string()).collect();
         assert_eq!(names, ["a/附件1.xlsx.checked.xlsx", "a/附件1.xls.checked.xlsx", "b/附件1.checked.xlsx", "附件2.checked.xlsx"]);
+    }
+
+    #[test]
+    fn a_link_back_up_the_tree_is_searched_once() {
+        let inbox = std::env::temp_dir().join(format!("budgetlint-inputs-{}", std::process::id())).join("inbox");
+        std::fs::create_dir_all(inbox.join("sub")).unwrap();
+        std::fs::write(inbox.join("附件1.xlsx"), b"").unwrap();
+        std::fs::write(inbox.join("sub").join("说明.docx"), b"").unwrap();
+        let link = inbox.join("sub").join("up");
+        if !link.exists() {
+            std::os::unix::fs::symlink("..", &link).unwrap();
+        }
+        let found = discover(std::slice::from_ref(&inbox), &inbox.join("out"));
+        let inputs: Vec<PathBuf> = found.inputs.iter().map(|i| i.relative.clone()).collect();
+        let skipped: Vec<PathBuf> = found.skipped.iter().map(|s| s.relative.clone()).collect();
+        assert_eq!((inputs, skipped), (vec![PathBuf::from("附件1.xlsx")], vec![PathBuf::from("sub/说明.docx")]));
     }
 }
