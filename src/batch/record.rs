@@ -21,6 +21,7 @@ use crate::batch::group::Survey;
 use crate::check::catalog::{rule, Severity};
 use crate::error::{Error, Result};
 use crate::model::CellRef;
+use crate::write::atomic::{is_running, leftover_pid};
 use crate::read::layout::parse_a1;
 use crate::report::Finding;
 
@@ -307,21 +308,11 @@ pub fn remove_leftovers(dir: &Path) -> usize {
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             removed += remove_leftovers(&path);
-        } else if let Some(pid) = leftover_pid(&name) {
-            let running = pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists();
-            if !running && fs::remove_file(&path).is_ok() {
-                removed += 1;
-            }
+        } else if leftover_pid(&name).is_some_and(|pid| !is_running(pid)) && fs::remove_file(&path).is_ok() {
+            removed += 1;
         }
     }
     removed
-}
-
-/// The process id in `.<name>.<pid>.tmp`.
-fn leftover_pid(name: &str) -> Option<u32> {
-    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
-    let (_, pid) = inner.rsplit_once('.')?;
-    pid.parse().ok()
 }
 
 #[cfg(test)]

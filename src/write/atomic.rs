@@ -20,6 +20,7 @@ pub fn write_atomically(
     if inputs.iter().any(|input| same_file(input, path)) {
         return Err(write_error("这是输入文件之一，不会覆盖输入（refusing to overwrite an input）".into()));
     }
+    remove_stale_temporaries(path);
     let temporary = temporary_path(path);
     let result = File::create(&temporary)
         .map_err(|e| e.to_string())
@@ -34,6 +35,33 @@ pub fn write_atomically(
         let _ = fs::remove_file(&temporary);
     }
     result.map_err(write_error)
+}
+
+/// The temporary files of `path` that a killed run left beside it (its process is gone).
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else { return };
+    let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let pid = entry_name.strip_prefix(&prefix).and_then(|_| leftover_pid(&entry_name));
+        if pid.is_some_and(|pid| !is_running(pid)) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The process id in `.<name>.<pid>.tmp`.
+pub(crate) fn leftover_pid(name: &str) -> Option<u32> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (_, pid) = inner.rsplit_once('.')?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` is another one still running (this one's own files are its own business).
+pub(crate) fn is_running(pid: u32) -> bool {
+    pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists()
 }
 
 fn temporary_path(path: &Path) -> PathBuf {
@@ -74,6 +102,11 @@ mod tests {
         write_bytes(&target, &[], b"new").unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         assert!(write_bytes(&target, std::slice::from_ref(&target), b"x").is_err());
+        // A killed run's temporary file (its process gone) goes at the next write of the same target.
+        let stale = dir.join(".out.csv.4194304.tmp");
+        fs::write(&stale, "").unwrap();
+        write_bytes(&target, &[], b"again").unwrap();
+        assert!(!stale.exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 }
