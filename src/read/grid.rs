@@ -1660,6 +1660,11 @@ mod tests {
             );
             assert_eq!(grids[1].kind, SheetKind::Worksheet);
         }
+        // The reader's error names no cell: the detail says after which cell reading stopped.
+        let typed = sheet(r#"<row r="1"><c r="A1"><v>1</v></c><c r="B1" t="n"><v>1,000.5</v></c></row>"#);
+        let path = temp_file("typed.xlsx", &xlsx_with(&[worksheet("附件1", "worksheets/sheet1.xml", typed)], &[]));
+        let error = read_grids(&path).unwrap_err();
+        assert!(matches!(&error, Error::UnreadableSheet { detail, .. } if detail.contains("单元格 A1 之后")), "{error:?}");
         // When no worksheet can be read, the first failure is the workbook's error.
         let bytes = xlsx_with(&[worksheet("坏", "worksheets/sheet1.xml", broken)], &[]);
         let error = read_grids(&temp_file("broken.xlsx", &bytes)).unwrap_err();
