@@ -343,7 +343,6 @@ const SPREADSHEET_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "ods", "xlsb"]
 /// Excel lock files and budgetlint's own `.checked.xlsx` outputs are skipped.
 pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    // Folders already searched, by their real path: a symbolic link back up the tree is not a new folder.
     let mut searched = std::collections::HashSet::new();
     for path in paths {
         if path.is_dir() {
@@ -358,8 +357,14 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// Whether `dir` is met for the first time, by its real path: a symbolic link back up the tree is not
+/// a new folder to search.
+pub fn first_visit(dir: &Path, searched: &mut std::collections::HashSet<PathBuf>) -> bool {
+    searched.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()))
+}
+
 fn collect_workbooks(dir: &Path, searched: &mut std::collections::HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
-    if !searched.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
+    if !first_visit(dir, searched) {
         return;
     }
     let entries = match std::fs::read_dir(dir) {
@@ -546,7 +551,7 @@ fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: 
 /// (`a.xlsx` and `a.xlsm` of a folder, `a.xlsx` in two subfolders): beside the input, or under
 /// `out_dir` mirroring the folders given.
 fn annotated_copies(files: &[PathBuf], out_dir: Option<&Path>) -> std::collections::HashMap<PathBuf, PathBuf> {
-    let found = crate::batch::inputs::discover(files, out_dir.unwrap_or(Path::new("\0no-output")));
+    let found = crate::batch::inputs::discover(files, out_dir);
     let target = |input: &crate::batch::inputs::Input| match out_dir {
         Some(dir) => dir.join(&input.annotated),
         None => input.path.with_file_name(input.annotated.file_name().unwrap_or_default()),

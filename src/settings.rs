@@ -267,19 +267,14 @@ impl Settings {
                 })
             }
         };
-        let digits: String = value.trim().trim_matches('"').chars().filter(|c| *c != '_').collect();
-        if digits.len() > 19 && digits.chars().all(|c| c.is_ascii_digit()) && digits.parse::<u64>().is_err() {
-            return Err(match lang {
-                Lang::Zh => format!("读取上限 {name} 最大可设为 {}，{} 超出了这个范围", u64::MAX, value.trim()),
-                Lang::En => format!("limit {name} can be at most {}; {} is beyond that", u64::MAX, value.trim()),
-            });
-        }
-        *slot = parse_limit(value).ok_or_else(|| match lang {
-            Lang::Zh => format!(
+        *slot = parse_limit(value).map_err(|bad| match (bad, lang) {
+            (BadLimit::TooLarge, Lang::Zh) => format!("读取上限 {name} 最大可设为 {}，{} 超出了这个范围", u64::MAX, value.trim()),
+            (BadLimit::TooLarge, Lang::En) => format!("limit {name} can be at most {}; {} is beyond that", u64::MAX, value.trim()),
+            (BadLimit::NotAWholeNumber, Lang::Zh) => format!(
                 "读取上限 {name} 应为大于 0 的整数（可用 _ 分隔，如 20_000_000），而不是 {}",
                 value.trim()
             ),
-            Lang::En => format!(
+            (BadLimit::NotAWholeNumber, Lang::En) => format!(
                 "limit {name} must be a whole number above 0 (`_` separators allowed, as in 20_000_000), not {}",
                 value.trim()
             ),
@@ -301,15 +296,27 @@ impl Settings {
     }
 }
 
-/// `20000000`, `20_000_000`, `"20_000_000"` → 20,000,000; zero, a sign, a fraction or anything else → None.
-fn parse_limit(value: &str) -> Option<u64> {
+/// Why a limit's value is refused.
+enum BadLimit {
+    /// Zero, a sign, a fraction or anything else.
+    NotAWholeNumber,
+    /// Digits only, past u64.
+    TooLarge,
+}
+
+/// `20000000`, `20_000_000`, `"20_000_000"` → 20,000,000.
+fn parse_limit(value: &str) -> Result<u64, BadLimit> {
     let digits = value.trim().trim_matches('"').trim();
     let well_placed = !digits.starts_with('_') && !digits.ends_with('_') && !digits.contains("__");
     let digits: String = digits.chars().filter(|c| *c != '_').collect();
     if !well_placed || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
+        return Err(BadLimit::NotAWholeNumber);
     }
-    digits.parse::<u64>().ok().filter(|n| *n > 0)
+    match digits.parse::<u64>() {
+        Ok(0) => Err(BadLimit::NotAWholeNumber),
+        Ok(n) => Ok(n),
+        Err(_) => Err(BadLimit::TooLarge),
+    }
 }
 
 /// A TOML value as the user would type it on the command line, for the same parser to read.

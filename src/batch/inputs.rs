@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::cli::expand_inputs;
+use crate::cli::{expand_inputs, first_visit};
 
 /// One workbook to check.
 #[derive(Debug, Clone)]
@@ -78,19 +78,21 @@ pub struct Discovered {
 }
 
 /// Every workbook `check` would find under `paths` (files as given, folders searched recursively),
-/// less those under `out_dir`, each seen once; and the other files of the folders given.
-pub fn discover(paths: &[PathBuf], out_dir: &Path) -> Discovered {
-    let out_dir = absolute(out_dir);
+/// less those under `out_dir` (when outputs have a folder of their own), each seen once; and the
+/// other files of the folders given.
+pub fn discover(paths: &[PathBuf], out_dir: Option<&Path>) -> Discovered {
+    let out_dir = out_dir.map(absolute);
     let base = common_folder(paths);
     let relative = |path: &Path| -> PathBuf {
         let absolute = absolute(path);
         absolute.strip_prefix(&base).map(Path::to_path_buf).unwrap_or_else(|_| path.file_name().map(PathBuf::from).unwrap_or_default())
     };
     // An output folder inside the inputs holds nothing to check; one that holds the inputs, only its tables.
-    let out_below = out_dir != base && out_dir.starts_with(&base);
     let in_output = |absolute: &Path| {
-        (out_below && absolute.starts_with(&out_dir))
-            || (absolute.parent() == Some(out_dir.as_path())
+        let Some(out_dir) = out_dir.as_deref() else { return false };
+        let out_below = out_dir != base && out_dir.starts_with(&base);
+        (out_below && absolute.starts_with(out_dir))
+            || (absolute.parent() == Some(out_dir)
                 && absolute.file_name().is_some_and(|n| super::CONSOLIDATED.iter().any(|c| n.to_string_lossy() == *c)))
     };
     let mut found = Discovered::default();
@@ -121,7 +123,8 @@ pub fn discover(paths: &[PathBuf], out_dir: &Path) -> Discovered {
     // The files of the folders given that `check` passes over, so the status table can say why.
     let taken: HashSet<PathBuf> = found.inputs.iter().map(|i| absolute(&i.path)).chain(found.skipped.iter().map(|s| absolute(&s.path))).collect();
     // Our own outputs in the output folder are no news; elsewhere (a copy a unit sent back) they are.
-    let skip_quietly = |p: &Path| in_output(p) || (p.starts_with(&out_dir) && p.to_string_lossy().contains(".checked."));
+    let skip_quietly =
+        |p: &Path| in_output(p) || (out_dir.as_deref().is_some_and(|out| p.starts_with(out)) && p.to_string_lossy().contains(".checked."));
     let mut searched = HashSet::new();
     for dir in paths.iter().filter(|p| p.is_dir()) {
         let mut others = Vec::new();
@@ -166,10 +169,9 @@ fn name_outputs(inputs: &mut [Input]) {
     }
 }
 
-/// The files under `dir` that are not `taken`, each folder searched once by its real path (a link back
-/// up the tree is not a new folder, as `check` finds its inputs).
+/// The files under `dir` that are not `taken`, each folder searched once, as `check` finds its inputs.
 fn other_files(dir: &Path, in_output: &dyn Fn(&Path) -> bool, taken: &HashSet<PathBuf>, searched: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
-    if !searched.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
+    if !first_visit(dir, searched) {
         return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -255,7 +257,7 @@ mod tests {
         if !link.exists() {
             std::os::unix::fs::symlink("..", &link).unwrap();
         }
-        let found = discover(std::slice::from_ref(&inbox), &inbox.join("out"));
+        let found = discover(std::slice::from_ref(&inbox), Some(&inbox.join("out")));
         let inputs: Vec<PathBuf> = found.inputs.iter().map(|i| i.relative.clone()).collect();
         let skipped: Vec<PathBuf> = found.skipped.iter().map(|s| s.relative.clone()).collect();
         assert_eq!((inputs, skipped), (vec![PathBuf::from("附件1.xlsx")], vec![PathBuf::from("sub/说明.docx")]));

@@ -77,7 +77,7 @@ pub struct Outcome {
 /// cannot be written. Inputs that cannot be read are no error: their status says why.
 pub fn run(options: &Options, settings: &Settings) -> Result<Outcome> {
     let lang = settings.lang;
-    let found = inputs::discover(&options.inputs, &options.out_dir);
+    let found = inputs::discover(&options.inputs, Some(&options.out_dir));
     if found.inputs.is_empty() {
         let given: Vec<String> = options.inputs.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::Usage(match lang {
@@ -493,7 +493,7 @@ fn report_end(outcome: &Outcome, errors: &[String], out_dir: &Path, seconds: f64
 /// The engine without outputs, for Python's `check_many`: every file checked with its group, the
 /// report's files in input order. `jobs` threads (all cores when None).
 pub fn check_many(paths: &[PathBuf], jobs: Option<usize>, settings: Settings) -> Result<Report> {
-    let found = inputs::discover(paths, Path::new("\0no-output"));
+    let found = inputs::discover(paths, None);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build().map_err(|e| Error::Usage(format!("jobs: {e}")))?;
     let files = pool.install(|| {
         let surveys: Vec<Result<Survey>> = found.inputs.par_iter().with_max_len(1).map(|input| work::survey_within(&input.path, &settings.limits)).collect();

@@ -53,7 +53,7 @@ fn check_many(
 /// The workbooks under `paths` as `check_many` finds them: (path, path below the inputs' common folder).
 #[pyfunction]
 fn batch_inputs(paths: Vec<PathBuf>) -> Vec<(String, String)> {
-    let found = inputs::discover(&paths, Path::new("\0no-output"));
+    let found = inputs::discover(&paths, None);
     found.inputs.iter().map(|i| (i.path.display().to_string(), slashed(&i.relative))).collect()
 }
 

@@ -187,6 +187,12 @@ impl Form {
         self.fund.iter().find(|l| l.is_total && l.half == Half::Annual)
     }
 
+    /// The budget a line's execution is measured against: its 调整后/全年预算数 where the block has
+    /// that column, else its 年初预算数 (as a monitoring form's 1-N月执行率 is).
+    pub fn execution_budget<'l>(&self, line: &'l FundLine) -> &'l Field {
+        if self.fund_columns.adjusted { &line.adjusted } else { &line.initial }
+    }
+
     /// A short name for messages and the findings' `table` column.
     pub fn label(&self, lang: Lang) -> String {
         self.kind.label(lang).to_string()

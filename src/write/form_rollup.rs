@@ -54,7 +54,7 @@ fn write_form_line(sheet: &mut Worksheet, form: &Form, row: u32, lang: Lang, sou
     sheet.write_string(row, 1, within_excel(form.project_name().unwrap_or_default()))?;
     sheet.write_string(row, 2, within_excel(&form.sheet))?;
     let Some(line) = form.fund_total() else { return Ok(()) };
-    let divisor = if form.fund_columns.adjusted { &line.adjusted } else { &line.initial };
+    let divisor = form.execution_budget(line);
     for (col, field) in [(3u16, &line.initial), (4, &line.adjusted), (5, &line.actual), (7, &line.score_max)] {
         link(sheet, row, col, field, source, amount)?;
     }

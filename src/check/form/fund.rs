@@ -43,11 +43,9 @@ fn not_numbers(form: &Form, line: &FundLine, sink: &mut Sink) {
     }
 }
 
-/// A001: the line's ratio against its execution ÷ its budget (调整后/全年预算数 where the block has
-/// one, else 年初预算数, as a monitoring form's 1-N月执行率 is).
+/// A001: the line's ratio against its execution ÷ its budget ([`Form::execution_budget`]).
 fn ratio(form: &Form, line: &FundLine, sink: &mut Sink) {
-    let divisor = if form.fund_columns.adjusted { &line.adjusted } else { &line.initial };
-    let (Some(ratio), Some(actual), Some(divisor)) = (line.ratio.figure(), line.actual.figure(), divisor.figure()) else { return };
+    let (Some(ratio), Some(actual), Some(divisor)) = (line.ratio.figure(), line.actual.figure(), form.execution_budget(line).figure()) else { return };
     let lang = sink.lang;
     let label = || format!("{}{}", form_label(form), line_label(line));
     let divisor_name = if form.fund_columns.adjusted { lang.pick("调整后预算数", "the adjusted budget") } else { lang.pick("年初预算数", "the initial budget") };
@@ -85,18 +83,17 @@ fn breakdown(form: &Form, half: Half, sink: &mut Sink) {
     }
 }
 
-/// E001: the project's execution above its budget (the 调整后/全年预算数 where the block has one, else
-/// the 年初预算数), on its 年度资金总额; its 其中 lines would repeat the same finding.
+/// E001: the project's execution above its budget ([`Form::execution_budget`]), on its 年度资金总额;
+/// its 其中 lines would repeat the same finding.
 fn above_budget(form: &Form, sink: &mut Sink) {
     let Some(line) = form.fund_total() else { return };
-    let adjusted = form.fund_columns.adjusted;
-    let budget = if adjusted { &line.adjusted } else { &line.initial };
-    let (Some(budget), Some(actual)) = (budget.figure(), line.actual.figure()) else { return };
+    let (Some(budget), Some(actual)) = (form.execution_budget(line).figure(), line.actual.figure()) else { return };
     if actual.value <= budget.value {
         return;
     }
     let label = format!("{}{}", form_label(form), line_label(line));
-    let (zh, en) = if adjusted { ("调整后预算", "the adjusted budget") } else { ("年初预算", "the initial budget") };
+    // Worded as a list's E001 is.
+    let (zh, en) = if form.fund_columns.adjusted { ("调整后预算", "the adjusted budget") } else { ("年初预算", "the initial budget") };
     let message = sink.say(
         format!("{label}：执行数 {} 超过{zh} {}", shown(actual), shown(budget)),
         format!("{label}: spending {} exceeds {en} {}", shown(actual), shown(budget)),

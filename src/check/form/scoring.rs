@@ -24,7 +24,7 @@ pub fn check(form: &Form, sink: &mut Sink) {
 /// A 得分 that exceeds its 分值.
 fn above_max(form: &Form, max: &Field, score: &Field, label: &str, sink: &mut Sink) {
     let (Some(max), Some(score)) = (max.figure(), score.figure()) else { return };
-    if Interval::of(score).lo <= max.value {
+    if !exceeds(score, max) {
         return;
     }
     let message = sink.say(
@@ -34,6 +34,11 @@ fn above_max(form: &Form, max: &Field, score: &Field, label: &str, sink: &mut Si
     sink.at_form("I006", form, Some(score.cell)).found(shown(score)).expected(format!("≤ {}", shown(max))).emit(message);
 }
 
+/// Whether a 得分 is above its 分值 whatever its rounding hides.
+fn exceeds(score: &Figure, max: &Figure) -> bool {
+    Interval::of(score).lo > max.value
+}
+
 /// The fund line's 得分 = 分值 × 执行率, capped at its 分值. The rate is 执行数 ÷ 预算数 where both are
 /// given (a stated 执行率 that contradicts them is A001's, and must not move the score's check), else
 /// the stated one.
@@ -41,7 +46,7 @@ fn execution_score(form: &Form, sink: &mut Sink) {
     let Some(line) = form.fund_total() else { return };
     let (Some(max), Some(score)) = (line.score_max.figure(), line.score.figure()) else { return };
     // A score above its 分值 is already named by `above_max`.
-    if Interval::of(score).lo > max.value {
+    if exceeds(score, max) {
         return;
     }
     let Some(rate) = execution_rate(form, line) else { return };
@@ -74,11 +79,10 @@ struct Rate {
     shown: String,
 }
 
-/// The fund line's rate: its 执行数 ÷ its 全年（调整后）预算数, or 年初预算数 where the block has no
-/// such column; the stated 执行率 where either is missing.
+/// The fund line's rate: its 执行数 ÷ its [`Form::execution_budget`]; the stated 执行率 where either is
+/// missing.
 fn execution_rate(form: &Form, line: &FundLine) -> Option<Rate> {
-    let divisor = if form.fund_columns.adjusted { &line.adjusted } else { &line.initial };
-    if let (Some(actual), Some(divisor)) = (line.actual.figure(), divisor.figure()) {
+    if let (Some(actual), Some(divisor)) = (line.actual.figure(), form.execution_budget(line).figure()) {
         let interval = Interval::of(actual).percent_of(Interval::of(divisor))?;
         let point = percent(actual.value, divisor.value)?;
         return Some(Rate { interval, point, shown: format!("({} ÷ {})", shown(actual), shown(divisor)) });
