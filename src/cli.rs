@@ -9,10 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::check::catalog::{rule, Severity};
 use crate::error::{Error, Result};
 use crate::model::{Lang, Workbook};
-use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, ReadLimits};
+use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, Grid, ReadLimits};
 use crate::read::{read_documents_within, read_workbook_strict_within};
 use crate::report::text::{render_explain, render_report, render_rules, Style};
-use crate::report::{check_file, check_grids, check_grids_alone, contain_panic, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
+use crate::report::{check_file, check_grids, Previews, check_grids_alone, contain_panic, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
 use crate::settings::{FailOn, Settings};
 use crate::custom_rules::{apply_to_checked, apply_to_report};
 use crate::write::{annotated_path, write_annotated_while, write_atomically};
@@ -444,7 +444,7 @@ fn extract(files: &[PathBuf], what: What, output: Option<&Path>, lang: Lang, lim
 fn write_table(table: &Tabular, path: &Path, inputs: &[PathBuf], lang: Lang) -> Result<()> {
     match table_extension(path, lang)? {
         "csv" => write_atomically(path, inputs, |w| table.write_csv(w).map_err(|e| e.to_string())),
-        "json" => write_json(&table.to_json_value(), path, inputs),
+        "json" => write_json(&table.json_rows(), path, inputs),
         _ => write_atomically(path, inputs, |w| table.write_parquet(w).map_err(|e| e.to_string())),
     }
 }
@@ -460,7 +460,7 @@ fn table_extension(path: &Path, lang: Lang) -> Result<&'static str> {
     })
 }
 
-fn write_json(value: &serde_json::Value, path: &Path, inputs: &[PathBuf]) -> Result<()> {
+fn write_json(value: &impl serde::Serialize, path: &Path, inputs: &[PathBuf]) -> Result<()> {
     write_atomically(path, inputs, |w| {
         serde_json::to_writer_pretty(&mut *w, value).map_err(|e| e.to_string())?;
         w.write_all(b"\n").map_err(|e| e.to_string())
@@ -471,6 +471,12 @@ fn write_json(value: &serde_json::Value, path: &Path, inputs: &[PathBuf]) -> Res
 fn emit(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+/// Writes JSON to stdout as it is made; as [`emit`], a reader that went away just ends it.
+fn emit_json(value: &impl serde::Serialize) {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = serde_json::to_writer_pretty(&mut stdout, value).map_err(std::io::Error::from).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush());
 }
 
 /// The normalized rows on a terminal: the columns a person reads, the rest via `-o`.
@@ -526,14 +532,14 @@ fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: 
     };
     // The user's own rules are applied before the copy is marked, so their findings are marked too.
     let mut rule_error = None;
-    let check = || {
-        let mut checked = if alone { check_grids_alone(input, &grids, settings) } else { check_grids(input, &grids, settings) };
+    let check = |grids: &[Grid]| {
+        let mut checked = if alone { check_grids_alone(input, grids, settings) } else { check_grids(input, grids, settings) };
         if let Err(error) = apply_to_checked(&settings.rules, &mut checked, settings.lang) {
             rule_error = Some(Error::Usage(error));
         }
         checked
     };
-    let work = || Ok(write_annotated_while(&grids, check, settings, target, inputs));
+    let work = || Ok(write_annotated_while(grids, check, settings, target, inputs));
     let (checked, written) = match contain_panic(input, work) {
         Ok(done) => done,
         Err(error) => return (FileReport { path: input.to_path_buf(), outcome: Err(error) }, None),
@@ -542,8 +548,6 @@ fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: 
         Some(error) => Err(error),
         None => written,
     };
-    // The grids are the biggest thing held; the next file's read (or the exit) need not wait for them.
-    crate::parallel::drop_aside(grids);
     (FileReport { path: input.to_path_buf(), outcome: Ok(checked) }, written.err())
 }
 
@@ -622,7 +626,7 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
             Some(target) => {
                 let (file, write_error) = match make_parent(&target) {
                     Ok(()) => check_and_annotate(input, &target, &settings, &inputs, inputs.len() == 1),
-                    Err(error) => (check_file(input, &settings), Some(error)),
+                    Err(error) => (check_file(input, &settings, Previews::Skip), Some(error)),
                 };
                 if write_error.is_none() && file.outcome.is_ok() {
                     eprintln!("{} {}", settings.lang.pick("已写出标注工作簿：", "annotated workbook written:"), target.display());
@@ -630,7 +634,7 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
                 write_errors.extend(write_error);
                 file
             }
-            None => check_file(input, &settings),
+            None => check_file(input, &settings, Previews::Skip),
         };
         files.push(file);
         if show_progress {
@@ -655,7 +659,7 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             emit(&render_report(&report, Style { colour }));
         }
-        Format::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&report.to_json()).unwrap_or_default())),
+        Format::Json => emit_json(&report.json()),
         Format::Csv => {
             let mut csv = Vec::new();
             let _ = report.findings_table().write_csv(&mut csv);
@@ -671,7 +675,7 @@ fn check(files: &[PathBuf], format: Format, outputs: &Outputs, settings: Setting
     if let Some(path) = outputs.file.as_deref().filter(|_| !wants_workbook) {
         // A .json file holds what --format json prints: the summary, the findings and the failures.
         match table_extension(path, lang)? {
-            "json" => write_json(&report.to_json(), path, &inputs)?,
+            "json" => write_json(&report.json(), path, &inputs)?,
             _ => write_table(&report.findings_table(), path, &inputs, lang)?,
         }
         eprintln!("{} {}", lang.pick("已写出问题清单：", "findings written:"), path.display());

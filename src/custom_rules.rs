@@ -235,14 +235,14 @@ fn locate(workbook: &Workbook, on: Target, document: i64, sheet_row: Option<i64>
         Target::Projects => {
             let table = workbook.tables.iter().find(|t| t.index as i64 == document)?;
             let row = table.rows.iter().find(|r| Some(i64::from(r.row) + 1) == sheet_row)?;
-            let cell = cell.or(row.project_cell).or_else(|| row.budget_adjusted.cell());
+            let cell = cell.or(table.project_cell(row)).or_else(|| row.budget_adjusted.cell());
             Some(Finding {
                 cell,
                 unit: Some(table.unit_of(row).to_string()),
                 table: Some(table.label()),
                 row: Some(row.row + 1),
-                department: row.department.clone(),
-                project: row.project.clone(),
+                department: row.department.as_deref().map(str::to_string),
+                project: row.project.as_deref().map(str::to_string),
                 ..blank(&table.sheet)
             })
         }

@@ -16,6 +16,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod model;
+mod memory;
 mod parallel;
 pub mod read;
 pub mod report;

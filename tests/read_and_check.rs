@@ -125,13 +125,13 @@ fn a_figure_that_is_not_a_number_names_its_cell() {
 
 #[test]
 fn the_annotated_copy_reads_back_with_calamine() {
-    use budgetlint::report::check_file;
+    use budgetlint::report::{check_file, Previews};
     use calamine::{open_workbook_auto, Data, Reader};
 
     let input = temp_path("table5-annotate.xlsx");
     write_table5(&input);
     let settings = Settings::default();
-    let report = check_file(&input, &settings);
+    let report = check_file(&input, &settings, Previews::Skip);
     let checked = report.outcome.as_ref().unwrap();
     let output = temp_path("table5-annotate.checked.xlsx");
     budgetlint::write::annotate_file(&input, checked, &settings, &output, std::slice::from_ref(&input)).unwrap();

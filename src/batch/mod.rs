@@ -85,7 +85,7 @@ pub fn run(options: &Options, settings: &Settings) -> Result<Outcome> {
             Lang::En => format!("{}: no workbook to check (.xlsx .xlsm .xls .ods .xlsb)", given.join(", ")),
         }));
     }
-    keep_memory_flat();
+    crate::memory::keep_memory_flat();
     let out_dir = absolute(&options.out_dir);
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::Write { path: out_dir.clone(), detail: e.to_string() })?;
     record::remove_leftovers(&out_dir);
@@ -122,25 +122,6 @@ impl Records for Made<'_> {
             }
         }
         self.skipped.iter().try_for_each(|skipped| visit(skipped_record(skipped, self.settings)))
-    }
-}
-
-/// glibc serves a block above its mmap threshold from a fresh mapping and gives it back when freed, but
-/// raises the threshold (up to 32 MiB) each time such a block is freed; after that the sheets and
-/// workbooks of each file come from its heaps, which keep what was freed among what is still held: on a
-/// thousand inboxed files the batch grew to 190 MB, against 55 MB with the threshold held at its
-/// initial 128 KiB, in the same time. Held there for the batch's process.
-fn keep_memory_flat() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn mallopt(param: i32, value: i32) -> i32;
-        }
-        const M_MMAP_THRESHOLD: i32 = -3;
-        // SAFETY: mallopt only tunes glibc's allocator, and may be called at any time from any thread.
-        unsafe {
-            mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-        }
     }
 }
 

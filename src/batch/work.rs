@@ -9,8 +9,8 @@ use crate::batch::group::{file_stem, survey_workbook, Survey};
 use crate::custom_rules::apply_to_checked;
 use crate::error::{Error, Result};
 use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, read_grids_within, Grid, ReadLimits};
-use crate::read::workbook_from_grids;
-use crate::report::{check_grids, contain_panic, reconcile, Checked, FileReport};
+use crate::read::workbook_letting_go;
+use crate::report::{check_grids, check_grids_letting_go, contain_panic, reconcile, Checked, FileReport};
 use crate::settings::Settings;
 
 /// Reads a file for grouping: the units it names (its values only; the check reads it again).
@@ -22,7 +22,7 @@ pub fn survey(path: &Path) -> Result<Survey> {
 pub fn survey_within(path: &Path, limits: &ReadLimits) -> Result<Survey> {
     contain_panic(path, || {
         let grids = no_grids_if_empty(read_grids_within(path, limits))?;
-        Ok(survey_workbook(&workbook_from_grids(path, &grids)))
+        Ok(survey_workbook(&workbook_letting_go(path, grids)))
     })
 }
 
@@ -67,8 +67,13 @@ fn check_one(path: &Path, unit: Option<&str>, settings: &Settings, layout: bool)
     let mut grids = Vec::new();
     let outcome = contain_panic(path, || {
         let read = if layout { read_grids_with_layout_within(path, &settings.limits) } else { read_grids_within(path, &settings.limits) };
-        grids = no_grids_if_empty(read)?;
-        let mut checked = check_grids(path, &grids, settings);
+        let read = no_grids_if_empty(read)?;
+        let mut checked = if layout {
+            grids = read;
+            check_grids(path, &grids, settings)
+        } else {
+            check_grids_letting_go(path, read, settings)
+        };
         if let Some(unit) = unit {
             give_unit(&mut checked, path, unit);
         }
@@ -78,9 +83,6 @@ fn check_one(path: &Path, unit: Option<&str>, settings: &Settings, layout: bool)
         }
         Ok(checked)
     });
-    if !layout {
-        grids = Vec::new();
-    }
     CheckedFile { report: FileReport { path: path.to_path_buf(), outcome }, grids, elapsed: start.elapsed(), rule_error }
 }
 

@@ -89,7 +89,7 @@ fn lists_with_forms(lists: &[(&Workbook, &ListTable)], forms: &[(&Workbook, &For
         let mut sink = sink_for(workbook, settings);
         let label = row.label(sink.lang);
         let message = sink.say(format!("{label}：附件1中列有此项目，但没有它的附件2跟踪分析表"), format!("{label}: listed in 附件1 but no 附件2 form was given for it"));
-        sink.at_place("X001", Place::List(table, Some(row)), row.project_cell).emit(message);
+        sink.at_place("X001", Place::List(table, Some(row)), table.project_cell(row)).emit(message);
         out.extend(sink.into_findings());
     }
 }

@@ -63,7 +63,7 @@ pub fn judge_ratio(sink: &mut Sink, place: Place, label: &dyn Fn() -> String, na
             .expected(format!("{expected}%"))
             .inputs(inputs)
             .emit(message);
-    } else if round_shown(point, ratio.decimals) != round_shown(ratio.value, ratio.decimals) {
+    } else if round_shown(point, ratio.decimals()) != round_shown(ratio.value, ratio.decimals()) {
         remainder(sink, place, &label(), ratio, format!("{}%", expected()), format!("{}%", shown(ratio)), inputs());
     }
 }
@@ -162,7 +162,7 @@ pub fn compare_sum(table: &ListTable, stated_row: &ListRow, terms: &[&ListRow], 
                 .expected(expected)
                 .inputs(format!("{} (σ {sigmas})", sum.inputs))
                 .emit(message);
-        } else if round_shown(sum.point, stated.decimals) != round_shown(stated.value, stated.decimals) {
+        } else if round_shown(sum.point, stated.decimals()) != round_shown(stated.value, stated.decimals()) {
             remainder(sink, Place::List(table, Some(stated_row)), &label, stated, expected, shown(stated), sum.inputs);
         }
     }

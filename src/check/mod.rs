@@ -124,8 +124,8 @@ impl<'a> Sink<'a> {
                 table: Some(table.label()),
                 form: None,
                 row: row.map(|r| r.row + 1).or(cell.map(|c| c.row + 1)),
-                department: row.and_then(|r| r.department.clone()),
-                project: row.and_then(|r| r.project.clone()),
+                department: row.and_then(|r| r.department.as_deref().map(str::to_string)),
+                project: row.and_then(|r| r.project.as_deref().map(str::to_string)),
             },
             Place::Form(form) => Location {
                 sheet: form.sheet.clone(),
@@ -246,11 +246,11 @@ pub fn shown(figure: &Figure) -> String {
 /// A value (in 万元 for an amount) shown as the figure it is compared with is: with its decimals, and
 /// in 元 when that figure is written in 元.
 pub fn shown_like(value: Decimal, like: &Figure) -> String {
-    match like.decimals {
+    match like.decimals() {
         Some(decimals) if like.in_yuan && decimals >= 4 => {
-            value.checked_mul(Decimal::from(10_000)).map_or_else(|| round_shown(value, like.decimals), |yuan| round_shown(yuan, Some(decimals - 4))).to_string()
+            value.checked_mul(Decimal::from(10_000)).map_or_else(|| round_shown(value, like.decimals()), |yuan| round_shown(yuan, Some(decimals - 4))).to_string()
         }
-        _ => round_shown(value, like.decimals).to_string(),
+        _ => round_shown(value, like.decimals()).to_string(),
     }
 }
 

@@ -144,7 +144,7 @@ fn duplicate(table: &ListTable, first: &ListRow, again: &ListRow, sink: &mut Sin
         format!("{label}：与第 {first_row} 行重复列示，合计会重复计算"),
         format!("{label}: listed again (first on row {first_row}); the total counts it twice"),
     );
-    sink.at("S002", table, Some(again), again.project_cell).inputs(format!("row {first_row}")).emit(message);
+    sink.at("S002", table, Some(again), table.project_cell(again)).inputs(format!("row {first_row}")).emit(message);
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! Test helpers: tables written as the sheet would show them, and the findings of one rule.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use compact_str::CompactString;
 
 use crate::check::check_workbook;
 use crate::model::{AmountColumn, CellRef, Derived, Columns, ExtraColumn, Field, Figure, ListRow, ListTable, RowKind, MoneyUnit, Workbook};
@@ -147,16 +150,15 @@ impl TableBuilder {
         let row = self.table.rows.len() as u32 + 1;
         let field = |col: u32, text: &str| field_of(text, CellRef::new(row, col));
         let [initial, adjusted, actual, ratio] = figures;
-        let mut extra_values: Vec<Option<String>> = extras.iter().map(|t| Some(t.to_string())).collect();
+        let mut extra_values: Vec<Option<CompactString>> = extras.iter().map(|t| Some(CompactString::from(*t))).collect();
         extra_values.resize(self.table.extras.len(), None);
         self.table.rows.push(ListRow {
             kind,
             row,
-            seq: (kind == RowKind::Project).then(|| row.to_string()),
+            seq: (kind == RowKind::Project).then(|| row.to_string().into()),
             unit: None,
-            department: dept,
-            project,
-            project_cell: Some(CellRef::new(row, 2)),
+            department: dept.map(Arc::from),
+            project: project.map(CompactString::from),
             budget_initial: field(3, initial),
             budget_adjusted: field(4, adjusted),
             actual: field(5, actual),
@@ -178,7 +180,7 @@ fn field_of(text: &str, cell: CellRef) -> Field {
     match parse_figure_text(text) {
         TextFigure::Blank => Field::Blank(cell),
         TextFigure::Dash => Field::Value(Figure { value: Default::default(), decimals: None, cell, as_text: true, in_yuan: false }),
-        TextFigure::Number { value, decimals, .. } => Field::Value(Figure { value, decimals: Some(decimals), cell, as_text: false, in_yuan: false }),
+        TextFigure::Number { value, decimals, .. } => Field::Value(Figure { value, decimals: Figure::shown_decimals(decimals), cell, as_text: false, in_yuan: false }),
         TextFigure::NotANumber => Field::Invalid { cell, text: text.into(), beyond_range: false },
     }
 }

@@ -31,7 +31,7 @@ impl Interval {
 
     /// The interval of what the sheet shows (the stored value rounded to its shown decimals).
     pub fn of(figure: &Figure) -> Interval {
-        Interval::shown(round_shown(figure.value, figure.decimals), figure.decimals)
+        Interval::shown(round_shown(figure.value, figure.decimals()), figure.decimals())
     }
 
     /// What the sum of shown figures may truly be: the sum of the shown values, widened by each
@@ -39,8 +39,8 @@ impl Interval {
     /// spares rust_decimal rescaling every term of a long column.
     pub fn sum_of<'a>(figures: impl IntoIterator<Item = &'a Figure, IntoIter: Clone>) -> Interval {
         let figures = figures.into_iter();
-        let shown: Decimal = figures.clone().map(|f| round_shown(f.value, f.decimals)).sum();
-        let spread: Decimal = figures.filter_map(|f| f.decimals).map(half_unit).sum();
+        let shown: Decimal = figures.clone().map(|f| round_shown(f.value, f.decimals())).sum();
+        let spread: Decimal = figures.filter_map(|f| f.decimals()).map(half_unit).sum();
         Interval { lo: shown - spread, hi: shown + spread }
     }
 

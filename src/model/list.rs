@@ -1,6 +1,9 @@
 //! The project list (附件1 and the report's 表1…表N): its rows, columns and tables.
 
 
+use std::sync::Arc;
+
+use compact_str::CompactString;
 use serde::Serialize;
 
 use crate::model::{CellRef, Field, Lang};
@@ -93,19 +96,19 @@ pub struct ListRow {
     pub kind: RowKind,
     /// 0-based sheet row.
     pub row: u32,
-    pub seq: Option<String>,
+    pub seq: Option<CompactString>,
     /// The budget unit named in the row's own 单位名称 column (a consolidated list); else the table's.
-    pub unit: Option<String>,
-    pub department: Option<String>,
-    pub project: Option<String>,
-    pub project_cell: Option<CellRef>,
+    /// Shared with the rows below that carry it, as the department is.
+    pub unit: Option<Arc<str>>,
+    pub department: Option<Arc<str>>,
+    pub project: Option<CompactString>,
     pub budget_initial: Field,
     pub budget_adjusted: Field,
     pub actual: Field,
     /// In percent units: 98.96 for 98.96 %.
     pub ratio: Field,
     /// Values of the table's extra columns, in the order of [`ListTable::extras`].
-    pub extras: Vec<Option<String>>,
+    pub extras: Vec<Option<CompactString>>,
     /// Figures of the table's other amount columns, in the order of [`Columns::extra_amounts`].
     pub extra_amounts: Vec<Field>,
     /// Depth in the list's hierarchy: 1 at the top; a project one below its level row; None for 合计.
@@ -133,14 +136,14 @@ impl ListRow {
     /// A readable label for messages: the project name, or the row kind.
     pub fn label(&self, lang: Lang) -> String {
         match self.kind {
-            RowKind::Project => self.project.clone().unwrap_or_else(|| lang.pick("（无名称项目）", "(unnamed project)").into()),
+            RowKind::Project => self.project.as_deref().unwrap_or(lang.pick("（无名称项目）", "(unnamed project)")).to_string(),
             RowKind::Subtotal => format!(
                 "{}{}",
                 self.department.as_deref().or(self.unit.as_deref()).unwrap_or(""),
                 lang.pick("小计", " subtotal")
             ),
             RowKind::Total => lang.pick("合计", "total").into(),
-            RowKind::Level | RowKind::Breakdown => self.project.clone().unwrap_or_default(),
+            RowKind::Level | RowKind::Breakdown => self.project.as_deref().unwrap_or_default().to_string(),
         }
     }
 }
@@ -232,6 +235,11 @@ impl ListTable {
         });
         // Every unit's sheet may carry the same long title; its sheet name tells them apart.
         number.map_or_else(|| self.sheet.clone(), str::to_string)
+    }
+
+    /// Where a row's project name stands (a table without a 项目名称 column has none).
+    pub fn project_cell(&self, row: &ListRow) -> Option<CellRef> {
+        self.columns.project.map(|col| CellRef::new(row.row, col))
     }
 
     /// The budget unit of one of the table's rows.

@@ -87,13 +87,25 @@ impl Serialize for CellRef {
 pub struct Figure {
     pub value: Decimal,
     /// Decimals shown; `None` for an exact figure (a dash written for zero).
-    pub decimals: Option<u32>,
+    pub decimals: Option<u8>,
     pub cell: CellRef,
     /// Written as text rather than stored as a number.
     pub as_text: bool,
     /// Written in 元: `value` is its 万元 equivalent (with four more decimals), and messages show it as
     /// written, in 元.
     pub in_yuan: bool,
+}
+
+impl Figure {
+    /// `decimals` as a figure keeps them: past 255 no figure shows differently (rust_decimal keeps 28).
+    pub fn shown_decimals(decimals: u32) -> Option<u8> {
+        Some(u8::try_from(decimals).unwrap_or(u8::MAX))
+    }
+
+    /// The decimals shown, as the rounding functions take them.
+    pub fn decimals(&self) -> Option<u32> {
+        self.decimals.map(u32::from)
+    }
 }
 
 /// One figure slot of a row, as found in the sheet.
@@ -107,7 +119,7 @@ pub enum Field {
     Value(Figure),
     /// Something that is not a number (`约300`, `#DIV/0!`), or a number beyond any budget figure
     /// (`beyond_range`, 10^15 or more), which is kept out of every computation.
-    Invalid { cell: CellRef, text: String, beyond_range: bool },
+    Invalid { cell: CellRef, text: Box<str>, beyond_range: bool },
     /// A formula whose file holds no result and which budgetlint could not compute: filled, but
     /// with no figure, so kept out of every computation (S004 names the sheet's such cells once).
     Uncomputed(CellRef),

@@ -6,9 +6,9 @@ use std::ops::Range;
 
 use crate::model::{Form, ListTable, SkipReason, SkippedSheet};
 use crate::read::form::{read_form, titles_in};
-use crate::read::grid::{Grid, SheetKind};
+use crate::read::grid::{Grid, LettingGo, SheetKind, SheetRows};
 use crate::read::header::{role_of, Role};
-use crate::read::table::tables_in;
+use crate::read::table::{plan_tables, TablePlan};
 
 /// The documents of one sheet.
 pub struct SheetDocuments {
@@ -19,8 +19,38 @@ pub struct SheetDocuments {
 
 /// Reads a sheet's forms and lists, numbering them from the workbook's counts so far.
 pub fn documents_in(grid: &Grid, first_table: usize, first_form: usize) -> SheetDocuments {
+    let plan = plan_documents(grid, first_table, first_form);
+    let mut sheet = grid;
+    plan.into_documents(&mut sheet)
+}
+
+/// [`documents_in`], dropping each row of a list from the grid once it is read: for a check whose
+/// report needs no cells afterwards (no copy, no preview). What the grid keeps is what no list read.
+pub fn documents_letting_go(grid: &mut Grid, first_table: usize, first_form: usize) -> SheetDocuments {
+    let plan = plan_documents(grid, first_table, first_form);
+    let spans: Vec<Range<u32>> = plan.tables.iter().map(TablePlan::rows).collect();
+    let overlapping = |at: usize| spans.iter().enumerate().any(|(other, s)| other != at && s.start < spans[at].end && spans[at].start < s.end);
+    let kept = (0..spans.len()).filter(|at| overlapping(*at)).map(|at| spans[at].clone()).collect();
+    plan.into_documents(&mut LettingGo::new(grid, kept))
+}
+
+/// A sheet's forms, read, and its lists, planned.
+struct SheetPlan {
+    tables: Vec<TablePlan>,
+    forms: Vec<Form>,
+    skipped: Option<SkippedSheet>,
+}
+
+impl SheetPlan {
+    fn into_documents(self, sheet: &mut impl SheetRows) -> SheetDocuments {
+        let tables = self.tables.into_iter().map(|plan| plan.into_table(sheet)).collect();
+        SheetDocuments { tables, forms: self.forms, skipped: self.skipped }
+    }
+}
+
+fn plan_documents(grid: &Grid, first_table: usize, first_form: usize) -> SheetPlan {
     if let Some(reason) = not_a_worksheet(grid) {
-        return SheetDocuments { tables: Vec::new(), forms: Vec::new(), skipped: Some(SkippedSheet { sheet: grid.name.clone(), reason }) };
+        return SheetPlan { tables: Vec::new(), forms: Vec::new(), skipped: Some(SkippedSheet { sheet: grid.name.clone(), reason }) };
     }
     let titles = titles_in(grid);
     let mut forms: Vec<Form> = Vec::new();
@@ -36,10 +66,10 @@ pub fn documents_in(grid: &Grid, first_table: usize, first_form: usize) -> Sheet
             regions.push(region);
         }
     }
-    let tables = tables_in(grid, first_table, &regions);
+    let tables = plan_tables(grid, first_table, &regions);
     let skipped = (tables.is_empty() && forms.is_empty())
         .then(|| SkippedSheet { sheet: grid.name.clone(), reason: SkipReason::NeitherListNorForm });
-    SheetDocuments { tables, forms, skipped }
+    SheetPlan { tables, forms, skipped }
 }
 
 /// A row that names a list's columns itself: 项目名称 beside figure columns (年初预算数, 执行率 …).
@@ -66,6 +96,7 @@ fn not_a_worksheet(grid: &Grid) -> Option<SkipReason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RowKind;
     use crate::read::grid::Value;
 
     fn grid(rows: &[&[&str]]) -> Grid {
@@ -99,5 +130,100 @@ mod tests {
         let found = documents_in(&text, 0, 0);
         assert!(found.tables.is_empty() && found.forms.is_empty());
         assert_eq!(found.skipped.map(|s| s.reason), Some(SkipReason::NeitherListNorForm));
+    }
+
+    /// Numbers as numbers, the rest as text: a sheet as a unit's export stores it.
+    fn typed(rows: &[Vec<String>], merges: Vec<crate::read::grid::Merge>) -> Grid {
+        let cell = |t: &String| crate::read::grid::GridCell {
+            value: match t.parse::<f64>() {
+                _ if t.is_empty() => Value::Empty,
+                Ok(n) => Value::Number(n),
+                Err(_) => Value::Text(t.as_str().into()),
+            },
+            ..Default::default()
+        };
+        Grid::new("s", rows.iter().map(|r| r.iter().map(cell).collect()).collect(), merges)
+    }
+
+    fn owned(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter().map(|r| r.iter().map(|t| t.to_string()).collect()).collect()
+    }
+
+    /// A list with levels, a breakdown, a department merged down its rows, a column of amounts no
+    /// header names and one of reasons, and a planted error.
+    fn structured() -> Grid {
+        let rows = owned(&[
+            &["序号", "科室", "项目名称", "年初预算金额", "调整后预算金额", "实际支出金额", "预算支出比例", "备用", "偏差原因"],
+            &["一、", "", "城市运行类", "30", "30", "27", "0.9", "3", ""],
+            &["1", "综合办公室", "宣传经费", "10", "10", "9", "0.9", "1", "受疫情影响"],
+            &["", "", "其中：财政拨款", "8", "8", "7", "", "", ""],
+            &["2", "", "会议经费", "20", "20", "18", "0.8", "2", ""],
+            &["", "小计", "", "30", "30", "27", "0.9", "3", ""],
+            &["", "合计", "", "30", "30", "27", "0.9", "3", ""],
+        ]);
+        let merge = crate::read::grid::Merge { first_row: 2, first_col: 1, last_row: 4, last_col: 1 };
+        typed(&rows, vec![merge])
+    }
+
+    /// Two lists side by side, reading the same rows.
+    fn side_by_side() -> Grid {
+        let mut rows = vec![vec![String::new(); 11]; 4];
+        let left = owned(&[
+            &["项目名称", "年初预算金额", "调整后预算金额", "实际支出金额", "预算支出比例"],
+            &["甲", "10", "10", "9", "0.9"],
+            &["乙", "20", "20", "18", "0.9"],
+            &["合计", "30", "30", "27", "0.9"],
+        ]);
+        for (row, cells) in left.iter().enumerate() {
+            rows[row][..5].clone_from_slice(cells);
+            rows[row][6..].clone_from_slice(cells);
+        }
+        typed(&rows, Vec::new())
+    }
+
+    /// A list longer than one block of rows let go at once.
+    fn long() -> Grid {
+        let mut rows = owned(&[&["序号", "项目名称", "年初预算金额", "调整后预算金额", "实际支出金额", "预算支出比例"]]);
+        for i in 1..=20_000 {
+            let actual = if i == 15_000 { "7" } else { "9" };
+            rows.push([i.to_string(), format!("项目{i}"), "10".into(), "10".into(), actual.into(), "0.9".into()].into());
+        }
+        typed(&rows, Vec::new())
+    }
+
+    #[test]
+    fn letting_go_of_the_cells_reads_the_same_documents() {
+        let path = std::path::Path::new("t.xlsx");
+        let grids = vec![structured(), side_by_side(), long()];
+        let kept = crate::read::workbook_from_grids(path, &grids);
+        let let_go = crate::read::workbook_letting_go(path, grids);
+        assert_eq!(kept, let_go);
+        assert_eq!(kept.tables.len(), 4);
+        let structured = &kept.tables[0];
+        assert_eq!(structured.columns.extra_amounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["unplaced_备用"]);
+        let kinds: Vec<RowKind> = structured.rows.iter().map(|r| r.kind).collect();
+        use crate::model::RowKind::*;
+        assert_eq!(kinds, [Level, Project, Breakdown, Project, Subtotal, Total]);
+        assert_eq!(structured.rows[3].department.as_deref(), Some("综合办公室"), "carried down the merge");
+        assert_eq!(structured.rows[1].extra(structured, "deviation_reason"), Some("受疫情影响"));
+    }
+
+    #[test]
+    fn a_list_lets_go_of_its_rows_and_keeps_what_others_read() {
+        let mut grid = structured();
+        let found = documents_letting_go(&mut grid, 0, 0);
+        assert_eq!(found.tables[0].rows.len(), 6);
+        let held: Vec<u32> = (0..grid.height()).filter(|r| !grid.row_cells(*r).is_empty()).collect();
+        assert_eq!(held, [0, 2], "the header, and the anchor of the merged department");
+
+        let mut grid = side_by_side();
+        let found = documents_letting_go(&mut grid, 0, 0);
+        assert_eq!(found.tables.len(), 2);
+        assert!((0..4).all(|r| !grid.row_cells(r).is_empty()), "both tables read these rows");
+
+        let mut grid = long();
+        let found = documents_letting_go(&mut grid, 0, 0);
+        assert_eq!(found.tables[0].rows.len(), 20_000);
+        assert!((1..=20_000).all(|r| grid.row_cells(r).is_empty()));
     }
 }

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use calamine::{Data, DataRef, Dimensions, Ods, Reader, SheetType, Xls, XlsError, XlsOptions, Xlsb, Xlsx};
 use zip::ZipArchive;
@@ -24,7 +25,7 @@ pub enum Value {
     Number(f64),
     // Texts are boxed slices rather than Strings: a cell is then 32 bytes instead of 48, which on a
     // million-row sheet of eight columns is 128 MB less held.
-    Text(Box<str>),
+    Text(Arc<str>),
     Bool(bool),
     /// An error value such as `#DIV/0!`.
     Error(Box<str>),
@@ -41,7 +42,8 @@ impl Value {
         match self {
             Value::Empty => None,
             Value::Number(n) => Some(Cow::Owned(format!("{n}"))),
-            Value::Text(t) | Value::Error(t) | Value::Date(t) => Some(Cow::Borrowed(t)),
+            Value::Text(t) => Some(Cow::Borrowed(t)),
+            Value::Error(t) | Value::Date(t) => Some(Cow::Borrowed(t)),
             Value::Formula(f) => Some(Cow::Owned(format!("={f}"))),
             Value::Bool(b) => Some(Cow::Borrowed(if *b { "TRUE" } else { "FALSE" })),
         }
@@ -244,6 +246,16 @@ impl Grid {
         self.rows.iter().map(|r| r.len() as u32).max().unwrap_or(0)
     }
 
+    /// A row's cells as stored, up to its last.
+    pub fn row_cells(&self, row: u32) -> &[GridCell] {
+        self.rows.get(row as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// The rows, taken out: the grid keeps its merges, looks and layout, and no cell.
+    pub fn take_rows(&mut self) -> Vec<Vec<GridCell>> {
+        std::mem::take(&mut self.rows)
+    }
+
     /// The cell as stored (a covered cell of a merge is empty).
     pub fn cell(&self, row: u32, col: u32) -> &GridCell {
         self.rows.get(row as usize).and_then(|r| r.get(col as usize)).unwrap_or(&EMPTY_CELL)
@@ -289,6 +301,84 @@ impl Grid {
 
     pub fn is_row_empty(&self, row: u32) -> bool {
         self.rows.get(row as usize).is_none_or(|r| r.iter().all(|c| c.value.is_empty()))
+    }
+}
+
+/// A sheet a document's rows are read from, top to bottom: kept whole (a copy or a preview is made
+/// from it later), or [`LettingGo`] of each row once it is read.
+pub trait SheetRows {
+    fn grid(&self) -> &Grid;
+    /// Row `row` will not be read again.
+    fn done_with(&mut self, row: u32);
+}
+
+impl SheetRows for &Grid {
+    fn grid(&self) -> &Grid {
+        self
+    }
+
+    fn done_with(&mut self, _row: u32) {}
+}
+
+/// A sheet whose rows are dropped as a list reads them, so that a long list is held as its rows and
+/// not also as its cells. Rows the sheet may still be asked for are kept: the anchors of merges that
+/// reach down (their text shows in the rows below) and the `kept` ranges (the rows of tables standing
+/// side by side, which read the same rows).
+///
+/// Rows are dropped a block at a time and the freed memory then given back ([`give_back_freed`]):
+/// dropped one by one, each row's blocks were taken again at once by the small strings of the rows
+/// made from it, and pages sprinkled with those never came free.
+///
+/// [`give_back_freed`]: crate::memory::give_back_freed
+pub struct LettingGo<'a> {
+    grid: &'a mut Grid,
+    anchors: Vec<u32>,
+    kept: Vec<std::ops::Range<u32>>,
+    done: Vec<u32>,
+}
+
+/// Rows read between two drops: often enough that a million-row list's cells never pile up, rarely
+/// enough that the walks of the heap cost nothing.
+const ROWS_PER_DROP: usize = 1 << 13;
+
+impl<'a> LettingGo<'a> {
+    pub fn new(grid: &'a mut Grid, kept: Vec<std::ops::Range<u32>>) -> LettingGo<'a> {
+        let mut anchors: Vec<u32> = grid.merges.iter().filter(|m| m.last_row > m.first_row).map(|m| m.first_row).collect();
+        anchors.sort_unstable();
+        anchors.dedup();
+        LettingGo { grid, anchors, kept, done: Vec::new() }
+    }
+
+    fn drop_done(&mut self) {
+        for row in self.done.drain(..) {
+            if let Some(cells) = self.grid.rows.get_mut(row as usize) {
+                *cells = Vec::new();
+            }
+        }
+    }
+}
+
+/// The last rows read go too; what they free is left to the allocator for what follows.
+impl Drop for LettingGo<'_> {
+    fn drop(&mut self) {
+        self.drop_done();
+    }
+}
+
+impl SheetRows for LettingGo<'_> {
+    fn grid(&self) -> &Grid {
+        self.grid
+    }
+
+    fn done_with(&mut self, row: u32) {
+        if self.anchors.binary_search(&row).is_ok() || self.kept.iter().any(|r| r.contains(&row)) {
+            return;
+        }
+        self.done.push(row);
+        if self.done.len() == ROWS_PER_DROP {
+            self.drop_done();
+            crate::memory::give_back_freed();
+        }
     }
 }
 
@@ -1093,6 +1183,7 @@ fn read_xlsx_cells<RS: Read + Seek>(
     // Indexed by style id: a sheet uses few styles, and this runs once per cell.
     let mut by_style: Vec<Option<(Option<NumberFormat>, u16)>> = Vec::new();
     let mut looks = vec![CellLook::default()];
+    let mut texts = Texts::default();
     // The sheet states its size up front; reserving it (within reason) saves regrowing vectors.
     let size = reader.dimensions();
     let width = (size.end.1.saturating_add(1)).min(MAX_RESERVED_WIDTH) as usize;
@@ -1110,7 +1201,7 @@ fn read_xlsx_cells<RS: Read + Seek>(
         last_read = Some((row, col));
         // A cell element without a value is kept (with its format): it is most likely a formula
         // whose result the file does not hold, which the formulas' pass may compute.
-        let value = value_of_ref(cell.get_value());
+        let value = value_of_ref(cell.get_value(), &mut texts);
         if let Value::Text(text) = &value {
             check_text(text, row, col, limits).map_err(SheetError::Limit)?;
         }
@@ -1143,9 +1234,10 @@ fn read_xlsb(path: &Path, reader: BufReader<File>, limits: &ReadLimits) -> Resul
         let read = quietly(|| -> std::result::Result<Vec<Vec<GridCell>>, SheetError> {
             let mut cells = xlsb.worksheet_cells_reader(name)?;
             let mut rows = Vec::new();
+            let mut texts = Texts::default();
             while let Some(cell) = cells.next_cell()? {
                 let (row, col) = cell.get_position();
-                let value = value_of_ref(cell.get_value());
+                let value = value_of_ref(cell.get_value(), &mut texts);
                 if value == Value::Empty {
                     continue;
                 }
@@ -1383,13 +1475,14 @@ fn grid_from_range(
 ) -> Result<Grid> {
     let refuse = |limit| too_large(path, Some(name), limit);
     let mut rows: Vec<Vec<GridCell>> = Vec::new();
+    let mut texts = Texts::default();
     if let (Some((row0, col0)), Some(_)) = (range.start(), range.end()) {
         for (r, data_row) in range.rows().enumerate() {
             let Some(last) = data_row.iter().rposition(|d| !matches!(d, Data::Empty)) else { continue };
             let row = row0 + r as u32;
             for (c, data) in data_row[..=last].iter().enumerate() {
                 let col = col0 + c as u32;
-                let value = value_of(data);
+                let value = value_of(data, &mut texts);
                 if value == Value::Empty {
                     continue;
                 }
@@ -1418,12 +1511,43 @@ fn date_text(date: &calamine::ExcelDateTime) -> String {
     }
 }
 
-fn value_of(data: &Data) -> Value {
+/// One block for each short text a sheet repeats (a department down its column, the same reason
+/// given again and again), shared by every cell showing it: a million-row list held 64 MB of copies
+/// of its department and reason columns.
+#[derive(Default)]
+struct Texts {
+    seen: std::collections::HashSet<Arc<str>>,
+}
+
+/// Texts remembered at once; past them the memory starts afresh, so that a column of unique names
+/// never keeps the texts met later from being shared.
+const SHARED_TEXTS: usize = 1 << 14;
+/// Longer texts (descriptions, notes) are seldom repeated.
+const SHARED_TEXT_BYTES: usize = 64;
+
+impl Texts {
+    fn share(&mut self, text: &str) -> Arc<str> {
+        if text.len() > SHARED_TEXT_BYTES {
+            return Arc::from(text);
+        }
+        if let Some(shared) = self.seen.get(text) {
+            return Arc::clone(shared);
+        }
+        if self.seen.len() == SHARED_TEXTS {
+            self.seen.clear();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.seen.insert(Arc::clone(&shared));
+        shared
+    }
+}
+
+fn value_of(data: &Data, texts: &mut Texts) -> Value {
     match data {
         Data::Empty => Value::Empty,
         Data::Int(i) => Value::Number(*i as f64),
         Data::Float(f) => Value::Number(*f),
-        Data::String(s) => Value::Text(s.as_str().into()),
+        Data::String(s) => Value::Text(texts.share(s)),
         Data::Bool(b) => Value::Bool(*b),
         Data::Error(e) => Value::Error(e.to_string().into()),
         Data::DateTime(d) => Value::Date(date_text(d).into()),
@@ -1431,13 +1555,13 @@ fn value_of(data: &Data) -> Value {
     }
 }
 
-fn value_of_ref(data: &DataRef<'_>) -> Value {
+fn value_of_ref(data: &DataRef<'_>, texts: &mut Texts) -> Value {
     match data {
         DataRef::Empty => Value::Empty,
         DataRef::Int(i) => Value::Number(*i as f64),
         DataRef::Float(f) => Value::Number(*f),
-        DataRef::String(s) => Value::Text(s.as_str().into()),
-        DataRef::SharedString(s) => Value::Text((*s).into()),
+        DataRef::String(s) => Value::Text(texts.share(s)),
+        DataRef::SharedString(s) => Value::Text(texts.share(s)),
         DataRef::Bool(b) => Value::Bool(*b),
         DataRef::Error(e) => Value::Error(e.to_string().into()),
         DataRef::DateTime(d) => Value::Date(date_text(d).into()),
@@ -1473,6 +1597,23 @@ fn look_of(style: Option<&calamine::Style>) -> CellLook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_text_met_again_is_one_block() {
+        let mut texts = Texts::default();
+        let first = texts.share("综合办公室");
+        assert!(Arc::ptr_eq(&first, &texts.share("综合办公室")));
+        let long = "说明".repeat(SHARED_TEXT_BYTES);
+        assert!(!Arc::ptr_eq(&texts.share(&long), &texts.share(&long)), "long texts are not remembered");
+        for i in 0..SHARED_TEXTS {
+            texts.share(&format!("项目{i}"));
+        }
+        // Past the texts remembered at once the memory starts afresh and shares again.
+        let again = texts.share("综合办公室");
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert!(Arc::ptr_eq(&again, &texts.share("综合办公室")));
+        assert_eq!(&*again, "综合办公室");
+    }
 
     #[test]
     fn number_formats_tell_decimals_and_percent() {

@@ -7,6 +7,10 @@
 //! names a department or category is a level row when it has no figures (a heading) or when its
 //! figures are the sum of the rows below it; otherwise it is a project.
 
+use std::sync::Arc;
+
+use compact_str::CompactString;
+
 use crate::model::interval::Interval;
 use crate::model::{Amount, Field, Figure, ListRow, RowKind};
 use crate::read::text::{squash, to_half_width};
@@ -242,7 +246,7 @@ fn link_tree(rows: &mut [ListRow], shapes: &[RowShape], breakdown_parents: &[Opt
                 open.push((rank, i));
                 (rows[i].level, rows[i].parent_row) = (Some(open.len() as u32), parent);
                 if rows[i].project.is_none() {
-                    rows[i].project = rows[i].department.clone();
+                    rows[i].project = rows[i].department.as_deref().map(CompactString::from);
                 }
             }
             RowKind::Breakdown => {
@@ -253,7 +257,7 @@ fn link_tree(rows: &mut [ListRow], shapes: &[RowShape], breakdown_parents: &[Opt
             RowKind::Project | RowKind::Subtotal => {
                 (rows[i].level, rows[i].parent_row) = (Some(depth + 1), enclosing.map(|at| rows[at].row));
                 if department_from_levels && rows[i].kind == RowKind::Project && rows[i].department.is_none() {
-                    rows[i].department = enclosing.and_then(|at| rows[at].project.as_deref().map(|p| strip_ordinal(p).to_string()));
+                    rows[i].department = enclosing.and_then(|at| rows[at].project.as_deref().map(|p| Arc::from(strip_ordinal(p))));
                 }
             }
         }

@@ -42,9 +42,32 @@ pub fn read_workbook_within(path: &Path, limits: &grid::ReadLimits) -> Result<Wo
 
 /// The documents of already-read grids (no error when there are none).
 pub fn workbook_from_grids(path: &Path, grids: &[grid::Grid]) -> Workbook {
+    let (mut tables, mut forms) = (0, 0);
+    let sheets = grids.iter().map(|grid| {
+        let found = classify::documents_in(grid, tables, forms);
+        (tables, forms) = (tables + found.tables.len(), forms + found.forms.len());
+        found
+    });
+    let sheets: Vec<classify::SheetDocuments> = sheets.collect();
+    workbook_of(path, grids, sheets)
+}
+
+/// [`workbook_from_grids`] for a report that needs no cells afterwards: each list's rows are dropped
+/// from its grid as they are read, so a long list is never held both as cells and as rows.
+pub fn workbook_letting_go(path: &Path, mut grids: Vec<grid::Grid>) -> Workbook {
+    let (mut tables, mut forms) = (0, 0);
+    let mut sheets = Vec::with_capacity(grids.len());
+    for grid in &mut grids {
+        let found = classify::documents_letting_go(grid, tables, forms);
+        (tables, forms) = (tables + found.tables.len(), forms + found.forms.len());
+        sheets.push(found);
+    }
+    workbook_of(path, &grids, sheets)
+}
+
+fn workbook_of(path: &Path, grids: &[grid::Grid], sheets: Vec<classify::SheetDocuments>) -> Workbook {
     let (mut tables, mut forms, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
-    for grid in grids {
-        let found = classify::documents_in(grid, tables.len(), forms.len());
+    for found in sheets {
         tables.extend(found.tables);
         forms.extend(found.forms);
         skipped.extend(found.skipped);
@@ -118,7 +141,7 @@ pub fn read_workbook_strict_within(path: &Path, limits: &grid::ReadLimits) -> Re
                         sheet: table.sheet.clone(),
                         cell: *cell,
                         column: column.to_string(),
-                        text: text.clone(),
+                        text: text.to_string(),
                     });
                 }
             }

@@ -2,11 +2,13 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
+use compact_str::CompactString;
 use rust_decimal::Decimal;
 
 use crate::model::{AmountColumn, CellRef, Field, Figure, ListRow, ListTable, MoneyUnit, RowKind};
-use crate::read::grid::{Grid, GridCell, Value};
+use crate::read::grid::{Grid, GridCell, SheetRows, Value};
 use crate::read::header::{headers_at, headers_within, unit_named, Header};
 use crate::read::hierarchy::{settle_structure, strip_ordinal, RowShape};
 use crate::read::text::{decimal_from_f64, parse_figure_text, squash, TextFigure};
@@ -17,7 +19,14 @@ use crate::read::unit::{sheet_names_unit, stated_unit_name};
 /// unit the sheet's name names; else its `unit` is left empty for the workbook to settle.
 /// Rows inside `forms` (the regions of forms on the sheet) hold no list.
 pub fn tables_in(grid: &Grid, first_index: usize, forms: &[Range<u32>]) -> Vec<ListTable> {
-    let mut tables: Vec<ListTable> = Vec::new();
+    let mut grid = grid;
+    plan_tables(grid, first_index, forms).into_iter().map(|plan| plan.into_table(&mut grid)).collect()
+}
+
+/// [`tables_in`] as far as deciding what every row is and how every column reads: the rows themselves
+/// are made by [`TablePlan::into_table`], once every table of the sheet is planned.
+pub(crate) fn plan_tables(grid: &Grid, first_index: usize, forms: &[Range<u32>]) -> Vec<TablePlan> {
+    let mut tables: Vec<TablePlan> = Vec::new();
     let mut floor = 0;
     let mut row = 0;
     let sheet_unit = sheet_names_unit(&grid.name);
@@ -40,10 +49,10 @@ pub fn tables_in(grid: &Grid, first_index: usize, forms: &[Range<u32>]) -> Vec<L
         headers.sort_by_key(|h| h.band.0);
         let mut end = row + 1;
         for header in headers {
-            let above = tables.last().map(|t| t.unit.clone()).filter(|u| !u.is_empty()).or_else(|| sheet_unit.clone());
-            let table = read_table(grid, header, floor, first_index + tables.len(), above);
+            let above = tables.last().map(|t| t.table.unit.clone()).filter(|u| !u.is_empty()).or_else(|| sheet_unit.clone());
+            let table = plan_table(grid, header, floor, first_index + tables.len(), above);
             end = end.max(table.end);
-            tables.push(table.table);
+            tables.push(table);
         }
         floor = end;
         row = end;
@@ -69,19 +78,83 @@ fn gaps_beside(headers: &[Header]) -> Vec<(u32, u32)> {
     gaps
 }
 
-struct ReadTable {
+/// A table whose header, unit and body rows are known, and how each of its figure columns reads;
+/// its rows are made from the sheet by [`TablePlan::into_table`].
+pub(crate) struct TablePlan {
+    /// The table without its rows.
     table: ListTable,
+    header: Header,
+    body: Vec<Planned>,
+    shapes: Vec<RowShape>,
+    /// The figure columns of every row: the core four and the amounts the header names.
+    figures: Vec<(FigureSlot, u32, Settler)>,
+    /// Extra columns that may turn out to hold amounts (decided once the projects are known).
+    candidates: Vec<Candidate>,
     /// First row after the table's last row.
     end: u32,
 }
 
-fn read_table(grid: &Grid, header: Header, floor: u32, index: usize, inherited_unit: Option<String>) -> ReadTable {
+/// A body row before its cells are read: where it is and what it was first seen as.
+#[derive(Clone, Copy)]
+struct Planned {
+    row: u32,
+    kind: RowKind,
+}
+
+/// Which of a row's figure slots a column fills.
+#[derive(Clone, Copy)]
+enum FigureSlot {
+    BudgetInitial,
+    BudgetAdjusted,
+    Actual,
+    Ratio,
+    ExtraAmount,
+}
+
+/// An extra column whose project cells may all be amounts (FORMATS.md §1.2): the rows' figures and
+/// what each cell says of that, kept until the projects are known.
+struct Candidate {
+    col: u32,
+    settler: Settler,
+    fields: Vec<Field>,
+    looks: Vec<AmountLook>,
+}
+
+/// What one cell says of whether its column holds amounts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AmountLook {
+    Nothing,
+    Number,
+    NotAnAmount,
+}
+
+fn plan_table(grid: &Grid, header: Header, floor: u32, index: usize, inherited_unit: Option<String>) -> TablePlan {
     let above = Lines { rows: floor..header.first_row, band: header.band };
     let source_unit = above.find(|cols| stated_money_unit(grid, above.rows.clone(), cols)).or(header.unit).unwrap_or_default();
     let unit = above.find(|cols| stated_unit_name(grid, above.rows.clone(), cols)).or(inherited_unit).unwrap_or_default();
     let title = above.find(|cols| title_above(grid, above.rows.clone(), cols));
-    let body = read_body(grid, &header, source_unit);
-    let mut table = ListTable {
+    let (body, shapes, end) = plan_body(grid, &header);
+    let cells = |col: u32| -> Vec<CellRef> { body.iter().map(|p| CellRef::new(p.row, col)).collect() };
+    let c = &header.columns;
+    let core = [(c.budget_initial, FigureSlot::BudgetInitial), (c.budget_adjusted, FigureSlot::BudgetAdjusted), (c.actual, FigureSlot::Actual)];
+    let mut figures: Vec<(FigureSlot, u32, Settler)> = core
+        .into_iter()
+        .filter_map(|(col, slot)| col.map(|col| (slot, col, Settler::amounts(Column { grid, cells: &cells(col) }, source_unit))))
+        .collect();
+    figures.extend(c.ratio.map(|col| (FigureSlot::Ratio, col, Settler::ratios(Column { grid, cells: &cells(col) }))));
+    figures.extend(c.extra_amounts.iter().map(|a| (FigureSlot::ExtraAmount, a.col, Settler::amounts(Column { grid, cells: &cells(a.col) }, source_unit))));
+    let candidates = header
+        .extras
+        .iter()
+        .filter(|extra| !names_no_amount(&extra.header) && may_hold_amounts(grid, &body, extra.col))
+        .map(|extra| Candidate {
+            col: extra.col,
+            settler: Settler::amounts(Column { grid, cells: &cells(extra.col) }, source_unit),
+            fields: Vec::with_capacity(body.len()),
+            looks: Vec::with_capacity(body.len()),
+        })
+        .collect();
+    let table = ListTable {
         sheet: grid.name.clone(),
         index,
         title,
@@ -90,31 +163,101 @@ fn read_table(grid: &Grid, header: Header, floor: u32, index: usize, inherited_u
         extras: header.extras.clone(),
         source_unit,
         unit,
-        rows: body.rows,
+        rows: Vec::new(),
     };
-    place_numeric_extras(grid, &mut table);
-    ReadTable { table, end: body.end }
+    TablePlan { table, header, body, shapes, figures, candidates, end }
+}
+
+impl TablePlan {
+    /// The rows a table spans, header to last row.
+    pub(crate) fn rows(&self) -> Range<u32> {
+        self.header.first_row..self.end
+    }
+
+    /// The table with its rows, read from `sheet` in order (each row handed back to it once read).
+    pub(crate) fn into_table(mut self, sheet: &mut impl SheetRows) -> ListTable {
+        let mut rows = Vec::with_capacity(self.body.len());
+        let mut carried = Carried::default();
+        for planned in &self.body {
+            let grid = sheet.grid();
+            rows.push(self.read_row(grid, *planned, &mut carried));
+            for candidate in &mut self.candidates {
+                let (field, look) = candidate.read(grid, planned.row);
+                candidate.fields.push(field);
+                candidate.looks.push(look);
+            }
+            sheet.done_with(planned.row);
+        }
+        settle_structure(&mut rows, &self.shapes, self.header.columns.department.is_none());
+        self.table.rows = rows;
+        place_numeric_extras(&mut self.table, self.candidates);
+        self.table
+    }
+
+    fn read_row(&self, grid: &Grid, Planned { row, kind }: Planned, carried: &mut Carried) -> ListRow {
+        let columns = &self.header.columns;
+        let mut list_row = ListRow {
+            kind,
+            row,
+            seq: columns.seq.filter(|_| kind == RowKind::Project).and_then(|col| label_text(grid.cell(row, col))).map(CompactString::from),
+            unit: carried_label(grid, columns.unit, row, kind, &mut carried.unit),
+            department: carried_label(grid, columns.department, row, kind, &mut carried.department),
+            project: columns.project.filter(|_| kind == RowKind::Project).and_then(|col| label_text(grid.cell(row, col))).map(CompactString::from),
+            budget_initial: Field::Absent,
+            budget_adjusted: Field::Absent,
+            actual: Field::Absent,
+            ratio: Field::Absent,
+            extras: self.header.extras.iter().map(|e| grid.cell(row, e.col).value.display().map(|t| CompactString::from(t.trim()))).collect(),
+            extra_amounts: Vec::with_capacity(columns.extra_amounts.len()),
+            level: None,
+            parent_row: None,
+        };
+        for (slot, col, settler) in &self.figures {
+            let at = CellRef::new(row, *col);
+            let field = settler.settle(raw_field(grid.cell(row, *col), at));
+            match slot {
+                FigureSlot::BudgetInitial => list_row.budget_initial = field,
+                FigureSlot::BudgetAdjusted => list_row.budget_adjusted = field,
+                FigureSlot::Actual => list_row.actual = field,
+                FigureSlot::Ratio => list_row.ratio = field,
+                FigureSlot::ExtraAmount => list_row.extra_amounts.push(field),
+            }
+        }
+        list_row
+    }
+}
+
+/// The department and unit written once and carried down the rows below.
+#[derive(Default)]
+struct Carried {
+    department: Option<Arc<str>>,
+    unit: Option<Arc<str>>,
+}
+
+impl Candidate {
+    fn read(&self, grid: &Grid, row: u32) -> (Field, AmountLook) {
+        let cell = grid.cell(row, self.col);
+        (self.settler.settle(raw_field(cell, CellRef::new(row, self.col))), amount_look(cell))
+    }
 }
 
 /// A column the header does not name, holding numbers on every project row that fills it, is an
 /// amount all the same (FORMATS.md §1.2): summed and checked like the others, and named
 /// `unplaced_<header>` in the frames so that nobody mistakes it for a known one.
-fn place_numeric_extras(grid: &Grid, table: &mut ListTable) {
-    let mut at = 0;
-    while at < table.extras.len() {
-        let col = table.extras[at].col;
-        if names_no_amount(&table.extras[at].header) || !holds_amounts(grid, table, col) {
-            at += 1;
+fn place_numeric_extras(table: &mut ListTable, candidates: Vec<Candidate>) {
+    for candidate in candidates {
+        let projects = table.rows.iter().zip(&candidate.looks).filter(|(row, _)| row.kind == RowKind::Project).map(|(_, look)| *look);
+        if !holds_amounts(projects) {
             continue;
         }
+        let Some(at) = table.extras.iter().position(|e| e.col == candidate.col) else { continue };
         let extra = table.extras.remove(at);
-        let cells: Vec<CellRef> = table.rows.iter().map(|r| CellRef::new(r.row, col)).collect();
-        for (row, field) in table.rows.iter_mut().zip(amount_column(grid, &cells, table.source_unit)) {
+        for (row, field) in table.rows.iter_mut().zip(candidate.fields) {
             row.extras.remove(at);
             row.extra_amounts.push(field);
         }
         let name = format!("unplaced_{}", extra.header);
-        table.columns.extra_amounts.push(AmountColumn { name, header: extra.header, col, derived: None });
+        table.columns.extra_amounts.push(AmountColumn { name, header: extra.header, col: candidate.col, derived: None });
     }
 }
 
@@ -124,21 +267,35 @@ fn names_no_amount(header: &str) -> bool {
 }
 
 /// Numbers (or numbers typed as text) in every filled project cell of the column, at least two of them.
-fn holds_amounts(grid: &Grid, table: &ListTable, col: u32) -> bool {
+fn holds_amounts(projects: impl Iterator<Item = AmountLook>) -> bool {
     let mut numbers = 0;
-    for row in table.projects() {
-        match &grid.cell(row.row, col).value {
-            Value::Empty => {}
-            Value::Number(_) => numbers += 1,
-            Value::Text(text) => match parse_figure_text(text) {
-                TextFigure::Number { percent: false, .. } => numbers += 1,
-                TextFigure::Blank | TextFigure::Dash => {}
-                _ => return false,
-            },
-            _ => return false,
+    for look in projects {
+        match look {
+            AmountLook::Nothing => {}
+            AmountLook::Number => numbers += 1,
+            AmountLook::NotAnAmount => return false,
         }
     }
     numbers >= 2
+}
+
+/// Whether the column can hold amounts at all: two numbers among the rows first seen as projects (the
+/// projects in the end are some of them).
+fn may_hold_amounts(grid: &Grid, body: &[Planned], col: u32) -> bool {
+    body.iter().filter(|p| p.kind == RowKind::Project).filter(|p| amount_look(grid.cell(p.row, col)) == AmountLook::Number).nth(1).is_some()
+}
+
+fn amount_look(cell: &GridCell) -> AmountLook {
+    match &cell.value {
+        Value::Empty => AmountLook::Nothing,
+        Value::Number(_) => AmountLook::Number,
+        Value::Text(text) => match parse_figure_text(text) {
+            TextFigure::Number { percent: false, .. } => AmountLook::Number,
+            TextFigure::Blank | TextFigure::Dash => AmountLook::Nothing,
+            _ => AmountLook::NotAnAmount,
+        },
+        _ => AmountLook::NotAnAmount,
+    }
 }
 
 /// The lines above a table: its own columns first (side-by-side tables have a title each), then
@@ -182,22 +339,15 @@ fn title_above(grid: &Grid, rows: Range<u32>, cols: Range<u32>) -> Option<String
     lines.iter().find(|t| names_table(t)).cloned()
 }
 
-struct Body {
-    rows: Vec<ListRow>,
-    end: u32,
-}
-
-fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
+/// The body below a header: which rows belong to it and what each was first seen as, their shapes,
+/// and the first row after it.
+fn plan_body(grid: &Grid, header: &Header) -> (Vec<Planned>, Vec<RowShape>, u32) {
     let label_cols = header.label_columns();
     let band = header.band.0..header.band.1;
-    // Room for every row below the header at once: a million-row list then never holds a vector
-    // and its doubled copy together. Pages not written to are never touched.
-    let room = grid.height().saturating_sub(header.last_row + 1) as usize;
-    let mut rows = Vec::with_capacity(room);
-    let mut shapes: Vec<RowShape> = Vec::with_capacity(room);
-    let mut department: Option<String> = None;
-    let mut budget_unit: Option<String> = None;
+    let mut body = Vec::new();
+    let mut shapes: Vec<RowShape> = Vec::new();
     let mut closing = false;
+    let mut seen_project = false;
     let mut end = header.last_row + 1;
     let mut row = header.last_row + 1;
     while row < grid.height() {
@@ -221,34 +371,14 @@ fn read_body(grid: &Grid, header: &Header, unit: MoneyUnit) -> Body {
             continue;
         }
         let kind = kind.unwrap_or(RowKind::Project);
-        let row_department = carried_label(grid, header.columns.department, row, kind, &mut department);
-        let row_unit = carried_label(grid, header.columns.unit, row, kind, &mut budget_unit);
-        rows.push(ListRow {
-            kind,
-            row,
-            seq: header.columns.seq.filter(|_| kind == RowKind::Project).and_then(|col| label_text(grid.cell(row, col))),
-            unit: row_unit,
-            department: row_department,
-            project: if kind == RowKind::Project { project } else { None },
-            project_cell: header.columns.project.map(|col| CellRef::new(row, col)),
-            budget_initial: Field::Absent,
-            budget_adjusted: Field::Absent,
-            actual: Field::Absent,
-            ratio: Field::Absent,
-            extras: header.extras.iter().map(|e| grid.cell(row, e.col).value.display().map(|t| t.trim().to_string())).collect(),
-            extra_amounts: Vec::with_capacity(header.columns.extra_amounts.len()),
-            level: None,
-            parent_row: None,
-        });
+        body.push(Planned { row, kind });
         shapes.push(shape);
         row += 1;
         end = row;
-        closing |= kind == RowKind::Total && rows.iter().any(|r| r.kind == RowKind::Project);
+        seen_project |= kind == RowKind::Project;
+        closing |= kind == RowKind::Total && seen_project;
     }
-    rows.shrink_to_fit();
-    settle_figures(grid, header, &mut rows, unit);
-    settle_structure(&mut rows, &shapes, header.columns.department.is_none());
-    Body { rows, end }
+    (body, shapes, end)
 }
 
 /// The numbering, breakdown and group marks of a row, from its 序号 and its label.
@@ -286,18 +416,19 @@ fn classify(grid: &Grid, row: u32, label_cols: &[u32]) -> Option<RowKind> {
 
 /// The department (or unit) of a row: merged down, written once and left blank below, or repeated;
 /// without the numbering a level row writes before it (`一、综合办公室`).
-fn carried_label(grid: &Grid, col: Option<u32>, row: u32, kind: RowKind, current: &mut Option<String>) -> Option<String> {
+/// The rows carrying one label share it.
+fn carried_label(grid: &Grid, col: Option<u32>, row: u32, kind: RowKind, current: &mut Option<Arc<str>>) -> Option<Arc<str>> {
     let col = col?;
     let written = label_text(grid.visible(row, col)).map(|t| strip_ordinal(&squash(&t)).to_string());
     match kind {
         RowKind::Total => None,
         RowKind::Subtotal => {
             let named = written.map(|t| t.replace("小计", "")).filter(|t| !t.is_empty());
-            named.or_else(|| current.clone())
+            named.map(Arc::from).or_else(|| current.clone())
         }
         _ => {
-            if let Some(name) = written.filter(|t| !t.is_empty()) {
-                *current = Some(name);
+            if let Some(name) = written.filter(|t| !t.is_empty() && current.as_deref() != Some(t.as_str())) {
+                *current = Some(Arc::from(name));
             }
             current.clone()
         }
@@ -411,48 +542,15 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
     }
 }
 
-/// Where a row keeps one of its amounts.
-type AmountSlot = fn(&mut ListRow) -> &mut Field;
-
-/// Gives every figure its shown decimals (a General number takes its column's precision,
-/// FORMATS.md §4), puts ratios in percent and amounts in 万元.
-fn settle_figures(grid: &Grid, header: &Header, rows: &mut [ListRow], unit: MoneyUnit) {
-    let at: Vec<u32> = rows.iter().map(|r| r.row).collect();
-    let cells = |col: u32| -> Vec<CellRef> { at.iter().map(|&row| CellRef::new(row, col)).collect() };
-    let c = &header.columns;
-    let slots: [(Option<u32>, AmountSlot); 3] =
-        [(c.budget_initial, |r| &mut r.budget_initial), (c.budget_adjusted, |r| &mut r.budget_adjusted), (c.actual, |r| &mut r.actual)];
-    // Each figure goes straight into its row: a column of a million settled figures is 48 MB.
-    for (col, slot) in slots {
-        let Some(col) = col else { continue };
-        let cells = cells(col);
-        for (row, field) in rows.iter_mut().zip(settled_amounts(Column { grid, cells: &cells }, unit)) {
-            *slot(row) = field;
-        }
-    }
-    if let Some(col) = c.ratio {
-        let cells = cells(col);
-        for (row, field) in rows.iter_mut().zip(settled_ratios(Column { grid, cells: &cells })) {
-            row.ratio = field;
-        }
-    }
-    for amount in &c.extra_amounts {
-        let cells = cells(amount.col);
-        for (row, field) in rows.iter_mut().zip(settled_amounts(Column { grid, cells: &cells }, unit)) {
-            row.extra_amounts.push(field);
-        }
-    }
-}
-
 /// The figures of `cells`, read as one column of amounts (a General number takes the column's
 /// precision, FORMATS.md §4): how forms read their fund blocks and score columns.
 pub(crate) fn amount_column(grid: &Grid, cells: &[CellRef], unit: MoneyUnit) -> Vec<Field> {
-    settled_amounts(Column { grid, cells }, unit).collect()
+    Settler::amounts(Column { grid, cells }, unit).settle_all(Column { grid, cells }).collect()
 }
 
 /// The figures of `cells`, read as one column of ratios, in percent.
 pub(crate) fn ratio_column(grid: &Grid, cells: &[CellRef]) -> Vec<Field> {
-    settled_ratios(Column { grid, cells }).collect()
+    Settler::ratios(Column { grid, cells }).settle_all(Column { grid, cells }).collect()
 }
 
 /// The cells of one column of figures. A figure's decimals depend on the whole column, so each cell
@@ -477,21 +575,55 @@ impl<'a> Column<'a> {
     }
 }
 
-fn settled_amounts(column: Column<'_>, unit: MoneyUnit) -> impl Iterator<Item = Field> + '_ {
-    // The most decimals any figure of the column shows.
-    let precision = column.numbers().map(|n| n.stated_decimals.unwrap_or(n.shown_decimals)).max().unwrap_or(0);
-    column
-        .raws()
-        .map(move |raw| {
-            let mut field = settle(raw, |n| {
-                let decimals = n.stated_decimals.unwrap_or(precision);
-                in_ten_thousand_yuan(n.value, decimals, unit)
-            });
-            if let Field::Value(figure) = &mut field {
-                figure.in_yuan = unit == MoneyUnit::Yuan && figure.decimals.is_some();
+/// What a whole column says of how each of its figures reads (FORMATS.md §4): the decimals a General
+/// number shows, and whether a ratio without a % is a fraction.
+#[derive(Clone, Copy)]
+enum Settler {
+    Amounts { precision: u32, unit: MoneyUnit },
+    Ratios { unmarked: PercentForm, precision: u32 },
+}
+
+impl Settler {
+    fn amounts(column: Column<'_>, unit: MoneyUnit) -> Settler {
+        // The most decimals any figure of the column shows.
+        let precision = column.numbers().map(|n| n.stated_decimals.unwrap_or(n.shown_decimals)).max().unwrap_or(0);
+        Settler::Amounts { precision, unit }
+    }
+
+    fn ratios(column: Column<'_>) -> Settler {
+        let precision = RatioPrecision::of(column);
+        let unmarked = if precision.unmarked_are_fractions { PercentForm::Fraction } else { PercentForm::Percent };
+        Settler::Ratios { unmarked, precision: precision.decimals(unmarked) }
+    }
+
+    fn settle_all<'a>(self, column: Column<'a>) -> impl Iterator<Item = Field> + 'a {
+        column.raws().map(move |raw| self.settle(raw))
+    }
+
+    /// A figure in 万元 (an amount) or in percent (a ratio), with the decimals it shows.
+    fn settle(self, raw: RawField) -> Field {
+        match self {
+            Settler::Amounts { precision, unit } => {
+                let mut field = settle(raw, |n| {
+                    let decimals = n.stated_decimals.unwrap_or(precision);
+                    in_ten_thousand_yuan(n.value, decimals, unit)
+                });
+                if let Field::Value(figure) = &mut field {
+                    figure.in_yuan = unit == MoneyUnit::Yuan && figure.decimals.is_some();
+                }
+                field
             }
-            field
-        })
+            Settler::Ratios { unmarked, precision } => settle(raw, |n| {
+                let form = n.percent.unwrap_or(unmarked);
+                let decimals = n.stated_decimals.map_or(precision, |d| percent_decimals(n, form, d));
+                let value = match form {
+                    PercentForm::Fraction => n.value * Decimal::ONE_HUNDRED,
+                    PercentForm::Percent => n.value,
+                };
+                (value, decimals)
+            }),
+        }
+    }
 }
 
 fn in_ten_thousand_yuan(value: Decimal, decimals: u32, unit: MoneyUnit) -> (Decimal, u32) {
@@ -506,25 +638,6 @@ fn in_ten_thousand_yuan(value: Decimal, decimals: u32, unit: MoneyUnit) -> (Deci
             }
         }
     }
-}
-
-fn settled_ratios(column: Column<'_>) -> impl Iterator<Item = Field> + '_ {
-    let precision = RatioPrecision::of(column);
-    let unmarked = if precision.unmarked_are_fractions { PercentForm::Fraction } else { PercentForm::Percent };
-    let precision = precision.decimals(unmarked);
-    column
-        .raws()
-        .map(move |raw| {
-            settle(raw, |n| {
-                let form = n.percent.unwrap_or(unmarked);
-                let decimals = n.stated_decimals.map_or(precision, |d| percent_decimals(n, form, d));
-                let value = match form {
-                    PercentForm::Fraction => n.value * Decimal::ONE_HUNDRED,
-                    PercentForm::Percent => n.value,
-                };
-                (value, decimals)
-            })
-        })
 }
 
 /// What a ratio column's numbers say of the column, in one reading: whether its numbers without a %
@@ -568,11 +681,11 @@ fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field 
     match raw {
         RawField::Blank(cell) => Field::Blank(cell),
         RawField::Dash(cell) => Field::Value(Figure { value: Decimal::ZERO, decimals: None, cell, as_text: true, in_yuan: false }),
-        RawField::Invalid { cell, text, beyond_range } => Field::Invalid { cell, text, beyond_range },
+        RawField::Invalid { cell, text, beyond_range } => Field::Invalid { cell, text: text.into(), beyond_range },
         RawField::Uncomputed(cell) => Field::Uncomputed(cell),
         RawField::Number(n) => {
             let (value, decimals) = shown(&n);
-            Field::Value(Figure { value, decimals: Some(decimals), cell: n.cell, as_text: n.as_text, in_yuan: false })
+            Field::Value(Figure { value, decimals: Figure::shown_decimals(decimals), cell: n.cell, as_text: n.as_text, in_yuan: false })
         }
     }
 }

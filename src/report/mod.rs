@@ -22,7 +22,7 @@ use crate::check::{check_workbook, structure, Found, Sink};
 use crate::error::{Error, Result};
 use crate::model::Workbook;
 use crate::read::grid::{self, Grid};
-use crate::read::workbook_from_grids;
+use crate::read::{workbook_from_grids, workbook_letting_go};
 use crate::settings::Settings;
 
 /// What checking one file gave: its tables and findings, or why it could not be read.
@@ -45,11 +45,23 @@ pub struct Checked {
     pub previews: Vec<preview::Preview>,
 }
 
+/// Whether a check keeps the top rows of each document's cells, for the notebook view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Previews {
+    Keep,
+    /// No preview: the sheets' cells are let go as they are read into rows (a long list is then not
+    /// held twice), which is what the command line and `batch` report from.
+    Skip,
+}
+
 /// Checks one file. A workbook that opens but holds no table is a finding (S001), not an error.
 /// A panic anywhere in the work becomes this file's error, so a batch goes on to the next file.
-pub fn check_file(path: &Path, settings: &Settings) -> FileReport {
+pub fn check_file(path: &Path, settings: &Settings, previews: Previews) -> FileReport {
     let outcome = contain_panic(path, || {
-        grid::no_grids_if_empty(grid::read_grids_within(path, &settings.limits)).map(|grids| check_grids(path, &grids, settings))
+        grid::no_grids_if_empty(grid::read_grids_within(path, &settings.limits)).map(|grids| match previews {
+            Previews::Keep => check_grids(path, &grids, settings),
+            Previews::Skip => check_grids_letting_go(path, grids, settings),
+        })
     });
     FileReport { path: path.to_path_buf(), outcome }
 }
@@ -69,7 +81,22 @@ pub fn contain_panic<T>(path: &Path, work: impl FnOnce() -> Result<T>) -> Result
 /// Checks the already-read sheets of `path` (for callers that keep the grids to write a copy).
 /// The checks across documents are the report's ([`reconcile`]), which sees every file given.
 pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked {
-    let workbook = workbook_from_grids(path, grids);
+    let preview = |workbook: &Workbook, shown: &[&Finding]| preview::previews(workbook, grids, shown, settings.lang);
+    checked(path, workbook_from_grids(path, grids), settings, preview)
+}
+
+/// [`check_grids`] for a caller that needs the grids no more: their cells are let go as they are
+/// read into rows, and no preview is kept.
+pub fn check_grids_letting_go(path: &Path, grids: Vec<Grid>, settings: &Settings) -> Checked {
+    checked(path, workbook_letting_go(path, grids), settings, |_, _| Vec::new())
+}
+
+fn checked(
+    path: &Path,
+    workbook: Workbook,
+    settings: &Settings,
+    previews: impl FnOnce(&Workbook, &[&Finding]) -> Vec<preview::Preview>,
+) -> Checked {
     let Found { mut findings, hidden } = check_workbook(&workbook, settings);
     if workbook.is_empty() {
         let mut sink = Sink::for_file(path.display().to_string(), settings);
@@ -78,7 +105,7 @@ pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked 
     }
     let rollups = rollups(&workbook);
     let shown: Vec<&Finding> = findings.iter().filter(|f| settings.shows(f.severity)).collect();
-    let previews = preview::previews(&workbook, grids, &shown, settings.lang);
+    let previews = previews(&workbook, &shown);
     Checked { workbook, findings, hidden, rollups, previews }
 }
 
@@ -129,7 +156,7 @@ pub struct Counts {
 impl Report {
     /// Checks every path in order; a file that cannot be read is recorded and the rest go on.
     pub fn check_paths(paths: &[PathBuf], settings: Settings) -> Report {
-        let mut files: Vec<FileReport> = paths.iter().map(|path| check_file(path, &settings)).collect();
+        let mut files: Vec<FileReport> = paths.iter().map(|path| check_file(path, &settings, Previews::Keep)).collect();
         reconcile(&mut files, &settings);
         Report { files, settings }
     }
@@ -206,23 +233,43 @@ impl Report {
 
     /// The whole report for pipelines: summary counts, findings, and the files that failed.
     pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.json()).unwrap_or_default()
+    }
+
+    /// [`Report::to_json`] for writing out: the findings are made into JSON as they are written.
+    pub fn json(&self) -> ReportJson {
         let counts = self.counts();
         let failures: Vec<serde_json::Value> = self
             .failures()
             .map(|(path, e)| json!({"file": path.display().to_string(), "kind": e.kind(), "message": e.message(self.settings.lang)}))
             .collect();
-        json!({
-            "summary": {
-                "files": counts.files,
-                "unreadable": counts.unreadable,
-                "errors": counts.errors,
-                "warnings": counts.warnings,
-                "infos": counts.infos,
-                "hidden_infos": counts.hidden_infos,
-                "exit_code": self.exit_code(),
-            },
-            "findings": self.findings_table().to_json_value(),
-            "failures": failures,
-        })
+        let summary = json!({
+            "files": counts.files,
+            "unreadable": counts.unreadable,
+            "errors": counts.errors,
+            "warnings": counts.warnings,
+            "infos": counts.infos,
+            "hidden_infos": counts.hidden_infos,
+            "exit_code": self.exit_code(),
+        });
+        ReportJson { summary, findings: self.findings_table(), failures }
+    }
+}
+
+/// See [`Report::json`].
+pub struct ReportJson {
+    summary: serde_json::Value,
+    findings: Tabular,
+    failures: Vec<serde_json::Value>,
+}
+
+impl serde::Serialize for ReportJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut report = serializer.serialize_map(Some(3))?;
+        report.serialize_entry("summary", &self.summary)?;
+        report.serialize_entry("findings", &self.findings.json_rows())?;
+        report.serialize_entry("failures", &self.failures)?;
+        report.end()
     }
 }

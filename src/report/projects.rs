@@ -17,10 +17,10 @@ pub fn projects_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
     out.push("table", Values::Int(rows.iter().map(|r| Some(r.table.index as i64)).collect()));
     out.push("row", Values::Int(rows.iter().map(|r| Some(r.row.row as i64 + 1)).collect()));
     out.push("kind", text(&rows, |r| Some(r.row.kind.as_str().to_string())));
-    out.push("seq", text(&rows, |r| r.row.seq.clone()));
+    out.push("seq", text(&rows, |r| r.row.seq.as_deref().map(str::to_string)));
     out.push("unit", text(&rows, |r| Some(r.table.unit_of(r.row).to_string())));
-    out.push("department", text(&rows, |r| r.row.department.clone()));
-    out.push("project", text(&rows, |r| r.row.project.clone()));
+    out.push("department", text(&rows, |r| r.row.department.as_deref().map(str::to_string)));
+    out.push("project", text(&rows, |r| r.row.project.as_deref().map(str::to_string)));
     for amount in Amount::ALL {
         out.push(amount.column_name(), Values::Decimal(rows.iter().map(|r| r.row.amount(amount).value()).collect()));
     }
@@ -42,7 +42,7 @@ pub fn projects_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
         out.push(&format!("{name}_cell"), cell_column(&rows, |r| field(r, &name).and_then(|f| f.cell())));
     }
     for name in extra_names(workbooks) {
-        out.push(&name, text(&rows, |r| r.table.extras.iter().position(|e| e.name == name).and_then(|i| r.row.extras[i].clone())));
+        out.push(&name, text(&rows, |r| r.table.extras.iter().position(|e| e.name == name).and_then(|i| r.row.extras[i].as_deref().map(str::to_string))));
     }
     out
 }

@@ -96,25 +96,53 @@ impl Tabular {
 
     /// A JSON array of objects; decimals are written as exact JSON numbers (`405.81`, never `405.8100000001`).
     pub fn to_json_value(&self) -> serde_json::Value {
-        let scales = self.scales();
-        let rows = (0..self.height())
-            .map(|row| {
-                let object = self
-                    .columns
-                    .iter()
-                    .zip(&scales)
-                    .map(|(c, scale)| (c.name.clone(), json_cell(&c.values, *scale, row)))
-                    .collect();
-                serde_json::Value::Object(object)
-            })
-            .collect();
-        serde_json::Value::Array(rows)
+        serde_json::to_value(self.json_rows()).unwrap_or_default()
+    }
+
+    /// The JSON array of [`Tabular::to_json_value`], made row by row as it is written: a report of
+    /// many findings is then never held as a tree of JSON values.
+    pub fn json_rows(&self) -> JsonRows<'_> {
+        JsonRows { table: self, scales: self.scales() }
     }
 
     pub fn write_parquet(&self, out: impl Write) -> PolarsResult<()> {
         let mut frame = self.to_polars()?;
         ParquetWriter::new(out).finish(&mut frame)?;
         Ok(())
+    }
+}
+
+/// See [`Tabular::json_rows`].
+pub struct JsonRows<'a> {
+    table: &'a Tabular,
+    scales: Vec<u32>,
+}
+
+impl serde::Serialize for JsonRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut rows = serializer.serialize_seq(Some(self.table.height()))?;
+        for row in 0..self.table.height() {
+            rows.serialize_element(&JsonRow { rows: self, row })?;
+        }
+        rows.end()
+    }
+}
+
+struct JsonRow<'a> {
+    rows: &'a JsonRows<'a>,
+    row: usize,
+}
+
+impl serde::Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let columns = &self.rows.table.columns;
+        let mut object = serializer.serialize_map(Some(columns.len()))?;
+        for (column, scale) in columns.iter().zip(&self.rows.scales) {
+            object.serialize_entry(&column.name, &json_cell(&column.values, *scale, self.row))?;
+        }
+        object.end()
     }
 }
 

@@ -21,6 +21,9 @@ const AMOUNT_FORMAT: &str = "#,##0.00";
 /// but their rows go out once, so they are written only after the check. Shorter sheets are copied
 /// while the check runs and their finding cells marked afterwards (about 100 bytes a cell meanwhile).
 const STREAMING_ROWS: u32 = 200_000;
+/// Rows of a streamed sheet written between two returns of their freed memory to the system.
+const ROWS_PER_GIVE_BACK: u32 = 1 << 13;
+static EMPTY: GridCell = GridCell { value: Value::Empty, format: None, look: 0 };
 /// Deflate level of the written file. Saving runs on one core, and deflating is a large part of it: on
 /// the 100,000-row benchmark it took about 0.56 s at the default level 6, 0.25 s at 3 and 0.14 s at 1,
 /// for 5.0, 6.2 (level 2) and 8.5 MB. Level 1 trades a third more bytes, which Excel drops at its next
@@ -75,7 +78,7 @@ fn copy_sheets_streaming_above(grids: &[Grid], streaming_rows: u32) -> Result<Sh
         } else {
             let sheet = book.add_worksheet();
             sheet.set_name(names.output_of(index))?;
-            SheetCopy::new(grid, &HashMap::new()).write(sheet, Formatting::ByRun)?;
+            SheetCopy::new(grid, &HashMap::new(), grid.height()).write(sheet, Formatting::ByRun)?;
         }
     }
     Ok(SheetsCopy { book, names, streaming_rows })
@@ -89,14 +92,44 @@ impl SheetsCopy {
     /// # Errors
     /// What rust_xlsxwriter reports, writing to `out` included.
     pub fn finish(self, grids: &[Grid], checked: &Checked, settings: &Settings, out: impl Write + Send) -> Result<(), XlsxError> {
+        let untaken = grids.iter().map(|_| None).collect();
+        self.finish_with(grids, untaken, checked, settings, out)
+    }
+
+    /// [`SheetsCopy::finish`] for a caller done with the grids: the rows of each streamed sheet are
+    /// dropped as they are written.
+    ///
+    /// # Errors
+    /// What rust_xlsxwriter reports, writing to `out` included.
+    pub fn finish_letting_go(self, mut grids: Vec<Grid>, checked: &Checked, settings: &Settings, out: impl Write + Send) -> Result<(), XlsxError> {
+        let streaming_rows = self.streaming_rows;
+        let taken = grids.iter_mut().map(|grid| (grid.height() > streaming_rows).then(|| grid.take_rows())).collect();
+        let finished = self.finish_with(&grids, taken, checked, settings, out);
+        crate::parallel::drop_aside(grids);
+        finished
+    }
+
+    /// `taken`: for each sheet, the rows taken out of its grid, if they were.
+    fn finish_with(
+        self,
+        grids: &[Grid],
+        mut taken: Vec<Option<Vec<Vec<GridCell>>>>,
+        checked: &Checked,
+        settings: &Settings,
+        out: impl Write + Send,
+    ) -> Result<(), XlsxError> {
         let SheetsCopy { mut book, names, streaming_rows } = self;
         let findings: Vec<&Finding> = checked.findings.iter().filter(|f| settings.shows(f.severity)).collect();
         write_results_sheet(book.worksheet_from_index(0)?, &findings, &names, settings.lang)?;
         for (index, grid) in grids.iter().enumerate() {
             let sheet = book.worksheet_from_index(index + 1)?;
             let notes = notes_by_cell(&findings, &grid.name, settings.lang);
-            let mut copy = SheetCopy::new(grid, &notes);
-            if grid.height() > streaming_rows {
+            let rows = taken.get_mut(index).and_then(Option::take);
+            let height = rows.as_ref().map_or(grid.height(), |rows| rows.len() as u32);
+            let mut copy = SheetCopy::new(grid, &notes, height);
+            if let Some(rows) = rows {
+                copy.write_taking(sheet, rows)?;
+            } else if height > streaming_rows {
                 copy.write(sheet, Formatting::PerCell)?;
             } else {
                 copy.mark_findings(sheet)?;
@@ -255,12 +288,36 @@ fn fill_slot(severity: Option<Severity>) -> usize {
 }
 
 impl<'a> SheetCopy<'a> {
-    fn new(grid: &'a Grid, notes: &'a HashMap<(u32, u32), (Severity, String)>) -> SheetCopy<'a> {
-        SheetCopy { grid, notes, noted_rows: noted_rows(notes, grid.height()), formats: Vec::new(), runs: Vec::new() }
+    /// `height`: the sheet's rows, whether still in the grid or taken out of it.
+    fn new(grid: &'a Grid, notes: &'a HashMap<(u32, u32), (Severity, String)>, height: u32) -> SheetCopy<'a> {
+        SheetCopy { grid, notes, noted_rows: noted_rows(notes, height), formats: Vec::new(), runs: Vec::new() }
     }
 
     /// Values, formats, merges, widths and heights, with the fills of any notes already known.
     fn write(&mut self, sheet: &mut Worksheet, formatting: Formatting) -> Result<(), XlsxError> {
+        let grid = self.grid;
+        self.write_rows(sheet, (0..grid.height()).map(|row| grid.row_cells(row)), formatting)
+    }
+
+    /// [`SheetCopy::write`] from the sheet's rows taken out of its grid, each dropped once written:
+    /// a long sheet is then not held whole beside the copy's notes as they are saved.
+    fn write_taking(&mut self, sheet: &mut Worksheet, rows: Vec<Vec<GridCell>>) -> Result<(), XlsxError> {
+        let mut written = 0u32;
+        let rows = rows.into_iter().inspect(|_| {
+            written += 1;
+            if written.is_multiple_of(ROWS_PER_GIVE_BACK) {
+                crate::memory::give_back_freed();
+            }
+        });
+        self.write_rows(sheet, rows, Formatting::PerCell)
+    }
+
+    fn write_rows<R: std::borrow::Borrow<[GridCell]>>(
+        &mut self,
+        sheet: &mut Worksheet,
+        rows: impl Iterator<Item = R>,
+        formatting: Formatting,
+    ) -> Result<(), XlsxError> {
         let grid = self.grid;
         for &(first, last, stored) in &grid.layout.column_widths {
             // The file stores widths with Excel's cell padding added; rust_xlsxwriter adds it again.
@@ -273,14 +330,16 @@ impl<'a> SheetCopy<'a> {
             sheet.set_row_height(row, height)?;
         }
         let mut merges = excel_merges(grid.merges()).into_iter().peekable();
-        for row in 0..grid.height() {
+        for (row, cells) in rows.enumerate() {
+            let (row, cells) = (row as u32, cells.borrow());
+            let cell = |col: u32| cells.get(col as usize).unwrap_or(&EMPTY);
             // Rows go out in order: a merge first, then the row's own cells over its anchor.
             while let Some(merge) = merges.next_if(|m| m.first_row <= row) {
-                let slot = self.slot(grid.cell(merge.first_row, merge.first_col), (merge.first_row, merge.first_col));
+                let slot = self.slot(cell(merge.first_col), (merge.first_row, merge.first_col));
                 sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", self.format(slot))?;
             }
-            for col in 0..grid.width(row).max(self.last_noted_col(row) + 1) {
-                self.write_cell(sheet, row, col, formatting)?;
+            for col in 0..(cells.len() as u32).max(self.last_noted_col(row) + 1) {
+                self.write_cell(sheet, row, col, cell(col), formatting)?;
             }
         }
         for col in 0..self.runs.len() {
@@ -291,14 +350,22 @@ impl<'a> SheetCopy<'a> {
 
     /// Writes the noted cells of a sheet copied before the notes were known again, with their fill.
     fn mark_findings(&mut self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
-        for &(row, col) in self.notes.keys() {
-            self.write_cell(sheet, row, col, Formatting::PerCell)?;
+        for (row, col) in self.noted_cells() {
+            self.write_cell(sheet, row, col, self.grid.cell(row, col), Formatting::PerCell)?;
         }
         Ok(())
     }
 
+    /// In sheet order: the copy's formats are then made, and numbered, the same on every run.
+    fn noted_cells(&self) -> Vec<(u32, u32)> {
+        let mut cells: Vec<(u32, u32)> = self.notes.keys().copied().collect();
+        cells.sort_unstable();
+        cells
+    }
+
     fn write_notes(&self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
-        for (&(row, col), (_, text)) in self.notes {
+        for (row, col) in self.noted_cells() {
+            let (_, text) = &self.notes[&(row, col)];
             // rust_xlsxwriter keeps 54 units of a note for its author line.
             sheet.insert_note(row, col as u16, &Note::new(within_units(text, EXCEL_CELL_UNITS - 54)).set_author("budgetlint"))?;
         }
@@ -348,9 +415,8 @@ impl<'a> SheetCopy<'a> {
         })
     }
 
-    fn write_cell(&mut self, sheet: &mut Worksheet, row: u32, col: u32, formatting: Formatting) -> Result<(), XlsxError> {
+    fn write_cell(&mut self, sheet: &mut Worksheet, row: u32, col: u32, cell: &GridCell, formatting: Formatting) -> Result<(), XlsxError> {
         let grid = self.grid;
-        let cell = grid.cell(row, col);
         let col16 = col as u16;
         let blank = match &cell.value {
             Value::Empty => true,
@@ -380,7 +446,8 @@ impl<'a> SheetCopy<'a> {
             (None, Value::Number(n)) => sheet.write_number(row, col16, *n)?,
             (None, Value::Bool(b)) => sheet.write_boolean(row, col16, *b)?,
             // Text stays text, `=` included: nothing the user typed becomes a formula.
-            (None, Value::Text(t) | Value::Error(t) | Value::Date(t)) => sheet.write_string(row, col16, within_excel(t))?,
+            (None, Value::Text(t)) => sheet.write_string(row, col16, within_excel(t))?,
+            (None, Value::Error(t) | Value::Date(t)) => sheet.write_string(row, col16, within_excel(t))?,
             // A formula not safe to copy live is shown as its text.
             (None, Value::Formula(f)) => sheet.write_string(row, col16, within_excel(&format!("={f}")))?,
             (None, Value::Empty) => sheet,
@@ -792,6 +859,12 @@ mod tests {
         assert_eq!(streamed.get_value((1, 1)), Some(&Data::Float(100.0)));
         assert_eq!(streamed_fills, vec![(1, 3)]);
         assert_eq!(copied_fills, streamed_fills);
+        // The rows taken out of the grids and dropped as they are written give the same copy.
+        let mut bytes = Vec::new();
+        let copy = copy_sheets_streaming_above(&grids, 0).unwrap();
+        copy.finish_letting_go(grids.clone(), &checked, &Settings::default(), &mut bytes).unwrap();
+        let (taken, taken_fills) = values_and_fills(bytes, "附件1");
+        assert_eq!((taken, taken_fills), (copied, copied_fills));
     }
 
     #[test]
@@ -871,6 +944,36 @@ mod tests {
         }
         assert_eq!(format_at((3, 1)), Some("0.00%"));
         assert_eq!(format_at((2, 2)), Some("General"));
+    }
+
+    /// Many findings, each of its own kind of fill and format: the copy comes out byte for byte the
+    /// same every time (its formats were once numbered in a hash map's order).
+    #[test]
+    fn a_copy_is_written_the_same_every_time() {
+        let text = |t: &str| Value::Text(t.into());
+        let mut rows = vec![vec![text("项目名称"), text("年初预算金额"), text("调整后预算金额"), text("实际支出金额"), text("预算支出比例")]];
+        for i in 0..40 {
+            let odd = |n: f64| if i % 3 == 0 { text("约10") } else { Value::Number(n) };
+            rows.push(vec![text(&format!("项目{i}")), odd(10.0), Value::Number(10.0), Value::Number(9.0 + f64::from(i % 2)), Value::Number(0.5)]);
+        }
+        // Figures in three number formats, so that the noted cells need many formats.
+        let cells = rows
+            .into_iter()
+            .enumerate()
+            .map(|(r, row)| row.into_iter().enumerate().map(|(c, value)| GridCell { value, format: None, look: ((r + c) % 3) as u16 }).collect())
+            .collect();
+        let mut grid = Grid::new("附件1", cells, Vec::new());
+        grid.looks = ["0.00", "#,##0.00", "0.0"].iter().map(|code| CellLook { number_format: Some((*code).into()), ..CellLook::default() }).collect();
+        let grids = vec![grid];
+        let checked = check_grids(Path::new("t.xlsx"), &grids, &Settings::default());
+        let parts = |bytes: Vec<u8>| -> Vec<String> {
+            let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+            ["xl/styles.xml", "xl/worksheets/sheet2.xml"].iter().map(|name| std::io::read_to_string(zip.by_name(name).unwrap()).unwrap()).collect()
+        };
+        let first = parts(annotated_workbook(&grids, &checked, &Settings::default()).unwrap());
+        for _ in 0..5 {
+            assert_eq!(parts(annotated_workbook(&grids, &checked, &Settings::default()).unwrap()), first);
+        }
     }
 
     /// Formulas that reach outside the workbook — DDE, links to other workbooks, web requests,

@@ -28,12 +28,15 @@ pub fn write_annotated(grids: &[Grid], checked: &Checked, settings: &Settings, o
 
 /// Runs `check` on this thread while the sheets are copied on another, then writes the annotated
 /// copy as [`write_annotated`] does. The check's result comes back even when writing fails.
-pub fn write_annotated_while<F>(grids: &[Grid], check: F, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> (Checked, Result<()>)
+/// The grids are the caller's no more: a long sheet's rows are dropped as they are written.
+pub fn write_annotated_while<F>(grids: Vec<Grid>, check: F, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> (Checked, Result<()>)
 where
-    F: FnOnce() -> Checked,
+    F: FnOnce(&[Grid]) -> Checked,
 {
-    let (copy, checked) = crate::parallel::both(|| annotated::copy_sheets(grids), check);
-    let written = finish_into(copy, grids, &checked, settings, output, inputs);
+    let (copy, checked) = crate::parallel::both(|| annotated::copy_sheets(&grids), || check(&grids));
+    let written = write_atomically(output, inputs, |out| {
+        copy.and_then(|copy| copy.finish_letting_go(grids, &checked, settings, out)).map_err(|e| e.to_string())
+    });
     (checked, written)
 }
 

@@ -109,7 +109,7 @@ fn low_execution(form: &Form, sink: &mut Sink) {
     if ratio.value >= threshold || line.reason.as_deref().is_some_and(|r| !r.trim().is_empty()) {
         return;
     }
-    let shown = round_shown(ratio.value, ratio.decimals);
+    let shown = round_shown(ratio.value, ratio.decimals());
     let label = form.project_name().unwrap_or_default().to_string();
     let message = sink.say(
         format!("{label}：预算执行率 {shown}% 低于 {threshold}%，但未填写偏差原因"),
