@@ -59,7 +59,9 @@ impl TableBuilder {
 
     pub fn extra(mut self, name: &str) -> Self {
         let col = 7 + self.table.extras.len() as u32;
-        self.table.extras.push(ExtraColumn { name: name.into(), header: name.into(), col });
+        let mut extra = ExtraColumn::new(name.into(), name.into(), col);
+        extra.values = vec![None; self.table.rows.len()];
+        self.table.extras.push(extra);
         self
     }
 
@@ -150,8 +152,9 @@ impl TableBuilder {
         let row = self.table.rows.len() as u32 + 1;
         let field = |col: u32, text: &str| field_of(text, CellRef::new(row, col));
         let [initial, adjusted, actual, ratio] = figures;
-        let mut extra_values: Vec<Option<CompactString>> = extras.iter().map(|t| Some(CompactString::from(*t))).collect();
-        extra_values.resize(self.table.extras.len(), None);
+        for (at, column) in self.table.extras.iter_mut().enumerate() {
+            column.values.push(extras.get(at).map(|t| CompactString::from(*t)));
+        }
         self.table.rows.push(ListRow {
             kind,
             row,
@@ -163,7 +166,6 @@ impl TableBuilder {
             budget_adjusted: field(4, adjusted),
             actual: field(5, actual),
             ratio: field(6, ratio),
-            extras: extra_values,
             extra_amounts: Vec::new(),
             level: None,
             parent_row: if kind == RowKind::Project { self.open_level } else { None },

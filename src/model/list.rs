@@ -107,8 +107,6 @@ pub struct ListRow {
     pub actual: Field,
     /// In percent units: 98.96 for 98.96 %.
     pub ratio: Field,
-    /// Values of the table's extra columns, in the order of [`ListTable::extras`].
-    pub extras: Vec<Option<CompactString>>,
     /// Figures of the table's other amount columns, in the order of [`Columns::extra_amounts`].
     pub extra_amounts: Vec<Field>,
     /// Depth in the list's hierarchy: 1 at the top; a project one below its level row; None for 合计.
@@ -128,9 +126,9 @@ impl ListRow {
     }
 
     /// The text of an extra column (e.g. `deviation_reason`), when the table has it and it is filled.
-    pub fn extra<'a>(&'a self, table: &ListTable, name: &str) -> Option<&'a str> {
-        let index = table.extras.iter().position(|e| e.name == name)?;
-        self.extras.get(index)?.as_deref().filter(|text| !text.trim().is_empty())
+    pub fn extra<'a>(&self, table: &'a ListTable, name: &str) -> Option<&'a str> {
+        let index = table.rows.binary_search_by_key(&self.row, |r| r.row).ok()?;
+        table.extras.iter().find(|e| e.name == name)?.text(index)
     }
 
     /// A readable label for messages: the project name, or the row kind.
@@ -167,13 +165,27 @@ impl MoneyUnit {
     }
 }
 
-/// A column the reader did not recognise as a figure, kept with its header.
+/// A column the reader did not recognise as a figure, kept with its header and its texts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtraColumn {
     /// English snake_case for the known ones (`deviation_reason`), else the header text.
     pub name: String,
     pub header: String,
     pub col: u32,
+    /// The text of each of the table's rows, trimmed, in the order of [`ListTable::rows`]. Kept by
+    /// column rather than in each row: a row then holds no block of its own for them.
+    pub values: Vec<Option<CompactString>>,
+}
+
+impl ExtraColumn {
+    pub fn new(name: String, header: String, col: u32) -> ExtraColumn {
+        ExtraColumn { name, header, col, values: Vec::new() }
+    }
+
+    /// The text of the table's `index`th row, when filled.
+    pub fn text(&self, index: usize) -> Option<&str> {
+        self.values.get(index)?.as_deref().filter(|text| !text.trim().is_empty())
+    }
 }
 
 /// Where each recognised column sits.

@@ -309,7 +309,7 @@ fn build_header(first_row: u32, last_row: u32, candidates: Vec<Vec<Option<String
         if assigned {
             header.unit = header.unit.or_else(|| texts.iter().find_map(|t| header_text(t).unit));
         } else {
-            header.extras.push(ExtraColumn { name: extra_name(first), header: squash(first).into_owned(), col });
+            header.extras.push(ExtraColumn::new(extra_name(first), squash(first).into_owned(), col));
         }
     }
     header

@@ -177,10 +177,16 @@ impl TablePlan {
     /// The table with its rows, read from `sheet` in order (each row handed back to it once read).
     pub(crate) fn into_table(mut self, sheet: &mut impl SheetRows) -> ListTable {
         let mut rows = Vec::with_capacity(self.body.len());
+        for extra in &mut self.table.extras {
+            extra.values.reserve_exact(self.body.len());
+        }
         let mut carried = Carried::default();
         for planned in &self.body {
             let grid = sheet.grid();
             rows.push(self.read_row(grid, *planned, &mut carried));
+            for extra in &mut self.table.extras {
+                extra.values.push(grid.cell(planned.row, extra.col).value.display().map(|t| CompactString::from(t.trim())));
+            }
             for candidate in &mut self.candidates {
                 let (field, look) = candidate.read(grid, planned.row);
                 candidate.fields.push(field);
@@ -207,7 +213,6 @@ impl TablePlan {
             budget_adjusted: Field::Absent,
             actual: Field::Absent,
             ratio: Field::Absent,
-            extras: self.header.extras.iter().map(|e| grid.cell(row, e.col).value.display().map(|t| CompactString::from(t.trim()))).collect(),
             extra_amounts: Vec::with_capacity(columns.extra_amounts.len()),
             level: None,
             parent_row: None,
@@ -253,7 +258,6 @@ fn place_numeric_extras(table: &mut ListTable, candidates: Vec<Candidate>) {
         let Some(at) = table.extras.iter().position(|e| e.col == candidate.col) else { continue };
         let extra = table.extras.remove(at);
         for (row, field) in table.rows.iter_mut().zip(candidate.fields) {
-            row.extras.remove(at);
             row.extra_amounts.push(field);
         }
         let name = format!("unplaced_{}", extra.header);

@@ -7,7 +7,7 @@ use crate::report::tabular::{Tabular, Values};
 pub fn projects_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
     let rows: Vec<RowRef<'_>> = workbooks
         .iter()
-        .flat_map(|wb| wb.tables.iter().flat_map(move |t| t.rows.iter().map(move |r| RowRef { workbook: wb, table: t, row: r })))
+        .flat_map(|wb| wb.tables.iter().flat_map(move |t| t.rows.iter().enumerate().map(move |(index, r)| RowRef { workbook: wb, table: t, row: r, index })))
         .collect();
     let mut out = Tabular::default();
     if with_file {
@@ -42,7 +42,7 @@ pub fn projects_table(workbooks: &[&Workbook], with_file: bool) -> Tabular {
         out.push(&format!("{name}_cell"), cell_column(&rows, |r| field(r, &name).and_then(|f| f.cell())));
     }
     for name in extra_names(workbooks) {
-        out.push(&name, text(&rows, |r| r.table.extras.iter().position(|e| e.name == name).and_then(|i| r.row.extras[i].as_deref().map(str::to_string))));
+        out.push(&name, text(&rows, |r| r.table.extras.iter().find(|e| e.name == name).and_then(|e| e.values.get(r.index)?.as_deref().map(str::to_string))));
     }
     out
 }
@@ -51,6 +51,8 @@ struct RowRef<'a> {
     workbook: &'a Workbook,
     table: &'a crate::model::ListTable,
     row: &'a crate::model::ListRow,
+    /// The row's place in its table's rows.
+    index: usize,
 }
 
 fn text(rows: &[RowRef<'_>], value: impl Fn(&RowRef<'_>) -> Option<String>) -> Values {
