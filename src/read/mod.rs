@@ -116,8 +116,8 @@ pub fn read_documents(path: &Path) -> Result<Workbook> {
 /// # Errors
 /// As [`read_documents`], and [`Error::TooLarge`] past a limit.
 pub fn read_documents_within(path: &Path, limits: &grid::ReadLimits) -> Result<Workbook> {
-    let grids = grid::read_grids_within(path, limits)?;
-    Ok(workbook_from_grids(path, &grids))
+    // Nothing here needs the cells once the documents are read.
+    Ok(workbook_letting_go(path, grid::read_grids_within(path, limits)?))
 }
 
 /// Like [`read_workbook`], but a figure that is not a number is an error naming its cell:
