@@ -25,7 +25,8 @@ pub fn documents_in(grid: &Grid, first_table: usize, first_form: usize) -> Sheet
 }
 
 /// [`documents_in`], dropping each row of a list from the grid once it is read: for a check whose
-/// report needs no cells afterwards (no copy, no preview). What the grid keeps is what no list read.
+/// report needs no cells afterwards (no copy, no preview). The grid keeps what no list read, and what
+/// another reader may still ask for (see [`LettingGo`]).
 pub fn documents_letting_go(grid: &mut Grid, first_table: usize, first_form: usize) -> SheetDocuments {
     let plan = plan_documents(grid, first_table, first_form);
     let spans: Vec<Range<u32>> = plan.tables.iter().map(TablePlan::rows).collect();
