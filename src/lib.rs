@@ -5,7 +5,7 @@
 //! inconsistency where it is.
 //!
 //! Data flows one way: [`read`] (grid → documents: lists and forms → typed rows) → [`model`] →
-//! [`check`] → [`report`] → [`write`]. The command line ([`cli`]), [`batch`] and the Python module are
+//! [`check`] → [`report`] → [`write`](mod@write). The command line ([`cli`]), [`batch`] and the Python module are
 //! thin layers over these functions.
 
 pub mod batch;

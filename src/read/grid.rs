@@ -325,11 +325,9 @@ impl SheetRows for &Grid {
 /// reach down (their text shows in the rows below) and the `kept` ranges (the rows of tables standing
 /// side by side, which read the same rows).
 ///
-/// Rows are dropped a block at a time and the freed memory then given back ([`give_back_freed`]):
+/// Rows are dropped a block at a time and the freed memory then given back (`malloc_trim`):
 /// dropped one by one, each row's blocks were taken again at once by the small strings of the rows
 /// made from it, and pages sprinkled with those never came free.
-///
-/// [`give_back_freed`]: crate::memory::give_back_freed
 pub struct LettingGo<'a> {
     grid: &'a mut Grid,
     anchors: Vec<u32>,

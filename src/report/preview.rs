@@ -8,7 +8,7 @@ use crate::model::{Lang, Workbook};
 use crate::report::finding::Finding;
 use crate::read::grid::{Grid, GridCell, Value};
 
-/// Rows kept of each document from its first header (or title) row, then up to [`FINDING_ROWS`] more
+/// Rows kept of each document from its first header (or title) row, then up to `FINDING_ROWS` (20) more
 /// rows further down that hold findings.
 pub const PREVIEW_ROWS: u32 = 15;
 const FINDING_ROWS: usize = 20;

@@ -551,7 +551,7 @@ const PLAIN_FUNCTIONS: &[&str] = &[
 ];
 
 /// Whether a formula is plain in-workbook arithmetic (no external links `[..]`, no DDE `|`,
-/// no function outside [`PLAIN_FUNCTIONS`] such as WEBSERVICE, HYPERLINK or INDIRECT).
+/// no function outside `PLAIN_FUNCTIONS` such as WEBSERVICE, HYPERLINK or INDIRECT).
 pub fn is_plain_arithmetic(formula: &str) -> bool {
     let unquoted = strip_string_literals(formula);
     if unquoted.contains(['[', '|', '{']) {

@@ -21,7 +21,7 @@ use crate::settings::Settings;
 /// never over an input.
 ///
 /// # Errors
-/// [`Error::Write`] when the output is an input or cannot be written.
+/// [`crate::Error::Write`] when the output is an input or cannot be written.
 pub fn write_annotated(grids: &[Grid], checked: &Checked, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> Result<()> {
     finish_into(annotated::copy_sheets(grids), grids, checked, settings, output, inputs)
 }
