@@ -333,6 +333,8 @@ pub struct LettingGo<'a> {
     anchors: Vec<u32>,
     kept: Vec<std::ops::Range<u32>>,
     done: Vec<u32>,
+    /// Rows dropped so far: only a long list's are worth giving back at the end.
+    dropped: usize,
 }
 
 /// Rows read between two drops: often enough that a million-row list's cells never pile up, rarely
@@ -344,10 +346,11 @@ impl<'a> LettingGo<'a> {
         let mut anchors: Vec<u32> = grid.merges.iter().filter(|m| m.last_row > m.first_row).map(|m| m.first_row).collect();
         anchors.sort_unstable();
         anchors.dedup();
-        LettingGo { grid, anchors, kept, done: Vec::new() }
+        LettingGo { grid, anchors, kept, done: Vec::new(), dropped: 0 }
     }
 
     fn drop_done(&mut self) {
+        self.dropped += self.done.len();
         for row in self.done.drain(..) {
             if let Some(cells) = self.grid.rows.get_mut(row as usize) {
                 *cells = Vec::new();
@@ -356,10 +359,14 @@ impl<'a> LettingGo<'a> {
     }
 }
 
-/// The last rows read go too; what they free is left to the allocator for what follows.
+/// The last rows read go too. What a long list freed goes back to the system before the checks take
+/// their share; a short one's is left to the allocator (a batch reads thousands).
 impl Drop for LettingGo<'_> {
     fn drop(&mut self) {
         self.drop_done();
+        if self.dropped >= ROWS_PER_DROP {
+            crate::memory::give_back_freed();
+        }
     }
 }
 

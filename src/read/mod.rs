@@ -62,11 +62,7 @@ pub fn workbook_letting_go(path: &Path, mut grids: Vec<grid::Grid>) -> Workbook 
         (tables, forms) = (tables + found.tables.len(), forms + found.forms.len());
         sheets.push(found);
     }
-    let workbook = workbook_of(path, &grids, sheets);
-    // What the cells leave freed goes back to the system before the checks take their share.
-    drop(grids);
-    crate::memory::give_back_freed();
-    workbook
+    workbook_of(path, &grids, sheets)
 }
 
 fn workbook_of(path: &Path, grids: &[grid::Grid], sheets: Vec<classify::SheetDocuments>) -> Workbook {
