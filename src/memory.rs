@@ -21,6 +21,11 @@ pub fn keep_memory_flat() {
     }
 }
 
+/// Rows let go of (a list's cells as its rows are made, a long sheet's as its copy is written) between
+/// two calls of [`give_back_freed`]: often enough that a million rows never pile up, rarely enough
+/// that the walks of the heap cost nothing.
+pub const ROWS_PER_GIVE_BACK: usize = 1 << 13;
+
 /// Gives the pages of freed blocks back to the system. glibc keeps what is freed inside its heap for
 /// later blocks, so a sheet's rows let go one by one (small blocks among others still held) would stay
 /// counted against the process while the rows made from them grow beside.

@@ -12,6 +12,7 @@ use calamine::{Data, DataRef, Dimensions, Ods, Reader, SheetType, Xls, XlsError,
 use zip::ZipArchive;
 
 use crate::error::{Error, Limit, Result};
+use crate::memory::ROWS_PER_GIVE_BACK;
 use crate::model::FormulaNotes;
 use crate::read::formula;
 use crate::read::layout::{self, read_xlsx_layouts, SheetEntry, SheetLayout};
@@ -28,9 +29,9 @@ pub enum Value {
     Text(Arc<str>),
     Bool(bool),
     /// An error value such as `#DIV/0!`.
-    Error(Box<str>),
+    Error(Arc<str>),
     /// A date or time (its display is irrelevant to figures, which it never is).
-    Date(Box<str>),
+    Date(Arc<str>),
     /// A formula (its text, without `=`) whose file holds no result and which budgetlint could
     /// not compute ([`crate::read::formula`]): filled, but with no figure to check.
     Formula(Box<str>),
@@ -42,8 +43,7 @@ impl Value {
         match self {
             Value::Empty => None,
             Value::Number(n) => Some(Cow::Owned(format!("{n}"))),
-            Value::Text(t) => Some(Cow::Borrowed(t)),
-            Value::Error(t) | Value::Date(t) => Some(Cow::Borrowed(t)),
+            Value::Text(t) | Value::Error(t) | Value::Date(t) => Some(Cow::Borrowed(t)),
             Value::Formula(f) => Some(Cow::Owned(format!("={f}"))),
             Value::Bool(b) => Some(Cow::Borrowed(if *b { "TRUE" } else { "FALSE" })),
         }
@@ -184,7 +184,7 @@ pub struct Grid {
     pub formula_notes: FormulaNotes,
 }
 
-static EMPTY_CELL: GridCell = GridCell { value: Value::Empty, format: None, look: 0 };
+pub(crate) static EMPTY_CELL: GridCell = GridCell { value: Value::Empty, format: None, look: 0 };
 
 impl Grid {
     pub fn new(name: impl Into<String>, rows: Vec<Vec<GridCell>>, merges: Vec<Merge>) -> Grid {
@@ -337,10 +337,6 @@ pub struct LettingGo<'a> {
     dropped: usize,
 }
 
-/// Rows read between two drops: often enough that a million-row list's cells never pile up, rarely
-/// enough that the walks of the heap cost nothing.
-const ROWS_PER_DROP: usize = 1 << 13;
-
 impl<'a> LettingGo<'a> {
     pub fn new(grid: &'a mut Grid, kept: Vec<std::ops::Range<u32>>) -> LettingGo<'a> {
         let mut anchors: Vec<u32> = grid.merges.iter().filter(|m| m.last_row > m.first_row).map(|m| m.first_row).collect();
@@ -364,7 +360,7 @@ impl<'a> LettingGo<'a> {
 impl Drop for LettingGo<'_> {
     fn drop(&mut self) {
         self.drop_done();
-        if self.dropped >= ROWS_PER_DROP {
+        if self.dropped >= ROWS_PER_GIVE_BACK {
             crate::memory::give_back_freed();
         }
     }
@@ -380,7 +376,7 @@ impl SheetRows for LettingGo<'_> {
             return;
         }
         self.done.push(row);
-        if self.done.len() == ROWS_PER_DROP {
+        if self.done.len() == ROWS_PER_GIVE_BACK {
             self.drop_done();
             crate::memory::give_back_freed();
         }

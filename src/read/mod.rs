@@ -42,27 +42,27 @@ pub fn read_workbook_within(path: &Path, limits: &grid::ReadLimits) -> Result<Wo
 
 /// The documents of already-read grids (no error when there are none).
 pub fn workbook_from_grids(path: &Path, grids: &[grid::Grid]) -> Workbook {
-    let (mut tables, mut forms) = (0, 0);
-    let sheets = grids.iter().map(|grid| {
-        let found = classify::documents_in(grid, tables, forms);
-        (tables, forms) = (tables + found.tables.len(), forms + found.forms.len());
-        found
-    });
-    let sheets: Vec<classify::SheetDocuments> = sheets.collect();
+    let sheets = numbered(grids.iter(), classify::documents_in);
     workbook_of(path, grids, sheets)
 }
 
 /// [`workbook_from_grids`] for a report that needs no cells afterwards: each list's rows are dropped
 /// from its grid as they are read, so a long list is never held both as cells and as rows.
 pub fn workbook_letting_go(path: &Path, mut grids: Vec<grid::Grid>) -> Workbook {
-    let (mut tables, mut forms) = (0, 0);
-    let mut sheets = Vec::with_capacity(grids.len());
-    for grid in &mut grids {
-        let found = classify::documents_letting_go(grid, tables, forms);
-        (tables, forms) = (tables + found.tables.len(), forms + found.forms.len());
-        sheets.push(found);
-    }
+    let sheets = numbered(grids.iter_mut(), classify::documents_letting_go);
     workbook_of(path, &grids, sheets)
+}
+
+/// Each sheet's documents, read by `read` and numbered on from those of the sheets before it.
+fn numbered<G>(grids: impl Iterator<Item = G>, mut read: impl FnMut(G, usize, usize) -> classify::SheetDocuments) -> Vec<classify::SheetDocuments> {
+    let (mut tables, mut forms) = (0, 0);
+    grids
+        .map(|grid| {
+            let found = read(grid, tables, forms);
+            (tables, forms) = (tables + found.tables.len(), forms + found.forms.len());
+            found
+        })
+        .collect()
 }
 
 fn workbook_of(path: &Path, grids: &[grid::Grid], sheets: Vec<classify::SheetDocuments>) -> Workbook {

@@ -549,12 +549,14 @@ fn raw_field(cell: &GridCell, at: CellRef) -> RawField {
 /// The figures of `cells`, read as one column of amounts (a General number takes the column's
 /// precision, FORMATS.md §4): how forms read their fund blocks and score columns.
 pub(crate) fn amount_column(grid: &Grid, cells: &[CellRef], unit: MoneyUnit) -> Vec<Field> {
-    Settler::amounts(Column { grid, cells }, unit).settle_all(Column { grid, cells }).collect()
+    let column = Column { grid, cells };
+    Settler::amounts(column, unit).settle_all(column).collect()
 }
 
 /// The figures of `cells`, read as one column of ratios, in percent.
 pub(crate) fn ratio_column(grid: &Grid, cells: &[CellRef]) -> Vec<Field> {
-    Settler::ratios(Column { grid, cells }).settle_all(Column { grid, cells }).collect()
+    let column = Column { grid, cells };
+    Settler::ratios(column).settle_all(column).collect()
 }
 
 /// The cells of one column of figures. A figure's decimals depend on the whole column, so each cell

@@ -10,7 +10,8 @@ use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatAlign, FormatBorder
 use crate::check::catalog::{rule, Severity};
 use crate::check::rollup::Rollup;
 use crate::model::{Amount, CellRef, Lang, ListTable, RowKind};
-use crate::read::grid::{Align, Grid, GridCell, Merge, Value};
+use crate::memory::ROWS_PER_GIVE_BACK;
+use crate::read::grid::{Align, Grid, GridCell, Merge, Value, EMPTY_CELL};
 use crate::report::{Checked, Finding};
 use crate::settings::Settings;
 
@@ -21,9 +22,6 @@ const AMOUNT_FORMAT: &str = "#,##0.00";
 /// but their rows go out once, so they are written only after the check. Shorter sheets are copied
 /// while the check runs and their finding cells marked afterwards (about 100 bytes a cell meanwhile).
 const STREAMING_ROWS: u32 = 200_000;
-/// Rows of a streamed sheet written between two returns of their freed memory to the system.
-const ROWS_PER_GIVE_BACK: u32 = 1 << 13;
-static EMPTY: GridCell = GridCell { value: Value::Empty, format: None, look: 0 };
 /// Deflate level of the written file. Saving runs on one core, and deflating is a large part of it: on
 /// the 100,000-row benchmark it took about 0.56 s at the default level 6, 0.25 s at 3 and 0.14 s at 1,
 /// for 5.0, 6.2 (level 2) and 8.5 MB. Level 1 trades a third more bytes, which Excel drops at its next
@@ -92,8 +90,7 @@ impl SheetsCopy {
     /// # Errors
     /// What rust_xlsxwriter reports, writing to `out` included.
     pub fn finish(self, grids: &[Grid], checked: &Checked, settings: &Settings, out: impl Write + Send) -> Result<(), XlsxError> {
-        let untaken = grids.iter().map(|_| None).collect();
-        self.finish_with(grids, untaken, checked, settings, out)
+        self.finish_with(grids, Vec::new(), checked, settings, out)
     }
 
     /// [`SheetsCopy::finish`] for a caller done with the grids: the rows of each streamed sheet are
@@ -109,7 +106,7 @@ impl SheetsCopy {
         finished
     }
 
-    /// `taken`: for each sheet, the rows taken out of its grid, if they were.
+    /// `taken`: for each sheet, the rows taken out of its grid, if they were (none past its end).
     fn finish_with(
         self,
         grids: &[Grid],
@@ -302,12 +299,11 @@ impl<'a> SheetCopy<'a> {
     /// [`SheetCopy::write`] from the sheet's rows taken out of its grid, each dropped once written:
     /// a long sheet is then not held whole beside the copy's notes as they are saved.
     fn write_taking(&mut self, sheet: &mut Worksheet, rows: Vec<Vec<GridCell>>) -> Result<(), XlsxError> {
-        let mut written = 0u32;
-        let rows = rows.into_iter().inspect(|_| {
-            written += 1;
-            if written.is_multiple_of(ROWS_PER_GIVE_BACK) {
+        let rows = rows.into_iter().enumerate().map(|(row, cells)| {
+            if row > 0 && row.is_multiple_of(ROWS_PER_GIVE_BACK) {
                 crate::memory::give_back_freed();
             }
+            cells
         });
         self.write_rows(sheet, rows, Formatting::PerCell)
     }
@@ -332,7 +328,7 @@ impl<'a> SheetCopy<'a> {
         let mut merges = excel_merges(grid.merges()).into_iter().peekable();
         for (row, cells) in rows.enumerate() {
             let (row, cells) = (row as u32, cells.borrow());
-            let cell = |col: u32| cells.get(col as usize).unwrap_or(&EMPTY);
+            let cell = |col: u32| cells.get(col as usize).unwrap_or(&EMPTY_CELL);
             // Rows go out in order: a merge first, then the row's own cells over its anchor.
             while let Some(merge) = merges.next_if(|m| m.first_row <= row) {
                 let slot = self.slot(cell(merge.first_col), (merge.first_row, merge.first_col));
@@ -446,8 +442,7 @@ impl<'a> SheetCopy<'a> {
             (None, Value::Number(n)) => sheet.write_number(row, col16, *n)?,
             (None, Value::Bool(b)) => sheet.write_boolean(row, col16, *b)?,
             // Text stays text, `=` included: nothing the user typed becomes a formula.
-            (None, Value::Text(t)) => sheet.write_string(row, col16, within_excel(t))?,
-            (None, Value::Error(t) | Value::Date(t)) => sheet.write_string(row, col16, within_excel(t))?,
+            (None, Value::Text(t) | Value::Error(t) | Value::Date(t)) => sheet.write_string(row, col16, within_excel(t))?,
             // A formula not safe to copy live is shown as its text.
             (None, Value::Formula(f)) => sheet.write_string(row, col16, within_excel(&format!("={f}")))?,
             (None, Value::Empty) => sheet,
