@@ -156,8 +156,9 @@ fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str, stop: &Atomic
                 }
                 "v" => cell.in_value = false,
                 "c" => {
-                    if let (true, false, Some(at)) = (cell.has_formula, cell.has_value, cell.at()) {
-                        layout.uncached_formulas.push(at);
+                    // The reference is parsed only for a formula without a result: this runs once per cell.
+                    if let (true, false) = (cell.has_formula, cell.has_value) {
+                        layout.uncached_formulas.extend(cell.at());
                     }
                     cell.clear();
                 }
@@ -237,9 +238,11 @@ fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut CellState) {
             }
         }
         "row" => {
-            let custom = attr(e, "customHeight").is_some_and(|v| v == "1" || v == "true");
+            if !attr(e, "customHeight").is_some_and(|v| v == "1" || v == "true") {
+                return;
+            }
             let height = attr(e, "ht").and_then(|h| h.parse::<f64>().ok()).filter(|h| h.is_finite());
-            if let (true, Some(row @ 1..=EXCEL_ROWS), Some(height)) = (custom, number(e, "r"), height) {
+            if let (Some(row @ 1..=EXCEL_ROWS), Some(height)) = (number(e, "r"), height) {
                 layout.row_heights.push((row - 1, height));
             }
         }
