@@ -9,10 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::check::catalog::{rule, Severity};
 use crate::error::{Error, Result};
 use crate::model::{Lang, Workbook};
-use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, Grid, ReadLimits};
+use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, ReadLimits};
 use crate::read::{read_documents_within, read_workbook_strict_within};
 use crate::report::text::{render_explain, render_report, render_rules, Style};
-use crate::report::{check_file, check_grids, Previews, check_grids_alone, contain_panic, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
+use crate::report::{check_file, check_sheets, reconcile_alone, Previews, Sheets, contain_panic, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
 use crate::settings::{FailOn, Settings};
 use crate::custom_rules::{apply_to_checked, apply_to_report};
 use crate::write::{annotated_path, write_annotated_while, write_atomically};
@@ -532,8 +532,11 @@ fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: 
     };
     // The user's own rules are applied before the copy is marked, so their findings are marked too.
     let mut rule_error = None;
-    let check = |grids: &[Grid]| {
-        let mut checked = if alone { check_grids_alone(input, grids, settings) } else { check_grids(input, grids, settings) };
+    let check = |sheets: Sheets<'_>| {
+        let mut checked = check_sheets(input, sheets, settings);
+        if alone {
+            reconcile_alone(&mut checked, settings);
+        }
         if let Err(error) = apply_to_checked(&settings.rules, &mut checked, settings.lang) {
             rule_error = Some(Error::Usage(error));
         }

@@ -10,6 +10,7 @@ use crate::custom_rules::apply_to_checked;
 use crate::error::{Error, Result};
 use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, read_grids_within, Grid, ReadLimits};
 use crate::read::workbook_letting_go;
+use crate::write::annotated::reads_cells_again;
 use crate::report::{check_grids, check_grids_letting_go, contain_panic, reconcile, Checked, FileReport};
 use crate::settings::Settings;
 
@@ -21,8 +22,8 @@ pub fn survey(path: &Path) -> Result<Survey> {
 /// [`survey`] within the user's limits (`settings.limits`), as the check then reads the file.
 pub fn survey_within(path: &Path, limits: &ReadLimits) -> Result<Survey> {
     contain_panic(path, || {
-        let grids = no_grids_if_empty(read_grids_within(path, limits))?;
-        Ok(survey_workbook(&workbook_letting_go(path, grids)))
+        let mut grids = no_grids_if_empty(read_grids_within(path, limits))?;
+        Ok(survey_workbook(&workbook_letting_go(path, &mut grids)))
     })
 }
 
@@ -70,9 +71,13 @@ fn check_one(path: &Path, unit: Option<&str>, settings: &Settings, layout: bool)
         let read = no_grids_if_empty(read)?;
         let mut checked = if layout {
             grids = read;
-            check_grids(path, &grids, settings)
+            // A long sheet is read again as its copy is written, rather than held meanwhile.
+            match reads_cells_again(&grids) {
+                true => check_grids_letting_go(path, &mut grids, settings),
+                false => check_grids(path, &grids, settings),
+            }
         } else {
-            check_grids_letting_go(path, read, settings)
+            check_grids_letting_go(path, &mut { read }, settings)
         };
         if let Some(unit) = unit {
             give_unit(&mut checked, path, unit);

@@ -197,7 +197,7 @@ mod tests {
         let path = std::path::Path::new("t.xlsx");
         let grids = vec![structured(), side_by_side(), long()];
         let kept = crate::read::workbook_from_grids(path, &grids);
-        let let_go = crate::read::workbook_letting_go(path, grids);
+        let let_go = crate::read::workbook_letting_go(path, &mut { grids });
         assert_eq!(kept, let_go);
         assert_eq!(kept.tables.len(), 4);
         let structured = &kept.tables[0];

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -182,6 +182,40 @@ pub struct Grid {
     covered: HashMap<(u32, u32), usize>,
     /// Formulas that could not be computed, or whose stored result is stale.
     pub formula_notes: FormulaNotes,
+    /// The file of an .xlsx sheet whose cells came in row order: they can be read again from it.
+    pub(crate) file: Option<Arc<SheetFile>>,
+    /// Set once a list let go of some of the rows.
+    pub(crate) let_go: Option<LetGo>,
+}
+
+/// What a sheet's cells told that a second read of its file does not: kept when a list lets go of them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct LetGo {
+    /// The values formulas gave to cells whose file holds no result, by row and column.
+    pub(crate) computed: Vec<((u32, u32), Value)>,
+    /// The widest row's cells.
+    width: u32,
+}
+
+/// The file a sheet was read from, as it was then: a copy written after a list let go of the sheet's
+/// cells reads them again from it, and refuses a file changed meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetFile {
+    pub path: PathBuf,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl SheetFile {
+    fn of(path: &Path) -> Option<SheetFile> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(SheetFile { path: path.to_path_buf(), len: meta.len(), modified: meta.modified().ok() })
+    }
+
+    /// Whether the file is still as it was read.
+    pub fn unchanged(&self) -> bool {
+        SheetFile::of(&self.path).as_ref() == Some(self)
+    }
 }
 
 pub(crate) static EMPTY_CELL: GridCell = GridCell { value: Value::Empty, format: None, look: 0 };
@@ -207,6 +241,8 @@ impl Grid {
             layout: SheetLayout::default(),
             looks: vec![CellLook::default()],
             formula_notes: FormulaNotes::default(),
+            file: None,
+            let_go: None,
         }
     }
 
@@ -242,8 +278,10 @@ impl Grid {
         self.rows.get(row as usize).map_or(0, |r| r.len() as u32)
     }
 
+    /// The widest row's cells (rows let go of included).
     pub fn max_width(&self) -> u32 {
-        self.rows.iter().map(|r| r.len() as u32).max().unwrap_or(0)
+        let held = self.rows.iter().map(|r| r.len() as u32).max().unwrap_or(0);
+        held.max(self.let_go.as_ref().map_or(0, |l| l.width))
     }
 
     /// A row's cells as stored, up to its last.
@@ -299,6 +337,16 @@ impl Grid {
         cells[col].value = value;
     }
 
+    /// Whether a list let go of some of its rows: they are to be read again from [`Grid::file`].
+    pub fn cells_let_go(&self) -> bool {
+        self.let_go.is_some()
+    }
+
+    /// Whether a list may let go of its rows and a copy still be made: they can be read again.
+    pub fn can_read_again(&self) -> bool {
+        self.kind != SheetKind::Worksheet || self.file.is_some()
+    }
+
     pub fn is_row_empty(&self, row: u32) -> bool {
         self.rows.get(row as usize).is_none_or(|r| r.iter().all(|c| c.value.is_empty()))
     }
@@ -346,6 +394,13 @@ impl<'a> LettingGo<'a> {
     }
 
     fn drop_done(&mut self) {
+        if !self.done.is_empty() && self.grid.let_go.is_none() {
+            let grid = &*self.grid;
+            let mut computed: Vec<((u32, u32), Value)> =
+                grid.layout.uncached_formulas.iter().map(|&(row, col)| ((row, col), grid.cell(row, col).value.clone())).collect();
+            computed.sort_unstable_by_key(|(at, _)| *at);
+            self.grid.let_go = Some(LetGo { computed, width: grid.max_width() });
+        }
         self.dropped += self.done.len();
         for row in self.done.drain(..) {
             if let Some(cells) = self.grid.rows.get_mut(row as usize) {
@@ -525,7 +580,7 @@ static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
 
 /// Runs `work`, turning a panic into its message; the panic is not printed (any other panic
 /// anywhere still is, by whatever hook was installed before).
-fn quietly<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+pub(crate) fn quietly<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
     QUIET_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
@@ -1072,6 +1127,11 @@ fn read_xlsx<RS: Read + Seek>(
         sheets.iter().filter(|(_, kind)| *kind == SheetKind::Worksheet).map(|(name, _)| name.clone()).collect();
     // Set when the cells' reader refuses the workbook: the layouts' reader stops too.
     let stop = AtomicBool::new(false);
+    // Read from a file (not a copy made in memory), the sheets can be read again.
+    let file = match source {
+        Source::File(path) => SheetFile::of(path).map(Arc::new),
+        Source::Memory(_) => None,
+    };
     let (layouts, cells) = crate::parallel::both(
         || {
             // Formula texts are read for a check too: the results a file lacks are computed from them.
@@ -1086,10 +1146,12 @@ fn read_xlsx<RS: Read + Seek>(
     let mut merged = Budget::new(limits);
     for ((name, cells), layout) in worksheets.iter().zip(cells).zip(layouts) {
         let grid = match (cells, layout) {
-            (Ok((rows, looks)), Ok(mut layout)) => {
+            (Ok(SheetCells { rows, looks, in_order }), Ok(mut layout)) => {
                 let merges = std::mem::take(&mut layout.merges);
                 merged.merges(&merges).map_err(|limit| too_large(path, Some(name), limit))?;
-                Grid::new(name.as_str(), rows, merges).with_layout(layout, looks)
+                let mut grid = Grid::new(name.as_str(), rows, merges).with_layout(layout, looks);
+                grid.file = file.as_ref().filter(|_| in_order).map(Arc::clone);
+                grid
             }
             (Err(detail), _) | (_, Err(detail)) => Grid::of_kind(name, SheetKind::Unreadable(detail)),
         };
@@ -1119,7 +1181,7 @@ fn read_all_xlsx_cells<'n, RS: Read + Seek>(
     worksheets: &'n [String],
     limits: &ReadLimits,
     stop: &AtomicBool,
-) -> std::result::Result<Vec<std::result::Result<CellsAndLooks, String>>, (&'n str, Limit)> {
+) -> std::result::Result<Vec<std::result::Result<SheetCells, String>>, (&'n str, Limit)> {
     let mut budget = Budget::new(limits);
     let mut cells = Vec::with_capacity(worksheets.len());
     for name in worksheets {
@@ -1137,8 +1199,6 @@ fn read_all_xlsx_cells<'n, RS: Read + Seek>(
     }
     Ok(cells)
 }
-
-type CellsAndLooks = (Vec<Vec<GridCell>>, Vec<CellLook>);
 
 /// Reservation caps, so a sheet claiming to be a million rows wide costs nothing up front.
 const MAX_RESERVED_ROWS: u32 = 1 << 16;
@@ -1179,18 +1239,15 @@ fn read_xlsx_cells<RS: Read + Seek>(
     name: &str,
     budget: &mut Budget,
     limits: &ReadLimits,
-) -> std::result::Result<CellsAndLooks, SheetError> {
+) -> std::result::Result<SheetCells, SheetError> {
     let mut reader = xlsx.worksheet_cells_reader(name)?;
-    // Indexed by style id: a sheet uses few styles, and this runs once per cell.
-    let mut by_style: Vec<Option<(Option<NumberFormat>, u16)>> = Vec::new();
-    let mut looks = vec![CellLook::default()];
-    let mut texts = Texts::default();
+    let mut maker = CellMaker::default();
     // The sheet states its size up front; reserving it (within reason) saves regrowing vectors.
     let size = reader.dimensions();
     let width = (size.end.1.saturating_add(1)).min(MAX_RESERVED_WIDTH) as usize;
     let mut rows: Vec<Vec<GridCell>> =
         Vec::with_capacity((size.end.0.saturating_add(1)).min(MAX_RESERVED_ROWS) as usize);
-    let styles = reader.styles().len();
+    let mut in_order = true;
     // The reader's errors name no cell: the last one read tells the user where to look.
     let mut last_read: Option<(u32, u32)> = None;
     let after = |last: Option<(u32, u32)>, error: calamine::XlsxError| {
@@ -1199,20 +1256,54 @@ fn read_xlsx_cells<RS: Read + Seek>(
     };
     while let Some((cell, style_id)) = reader.next_cell_with_style_id().map_err(|e| after(last_read, e))? {
         let (row, col) = cell.get_position();
+        in_order &= last_read.is_none_or(|(last_row, _)| last_row <= row);
         last_read = Some((row, col));
-        // A cell element without a value is kept (with its format): it is most likely a formula
-        // whose result the file does not hold, which the formulas' pass may compute.
-        let value = value_of_ref(cell.get_value(), &mut texts);
-        if let Value::Text(text) = &value {
+        let cell = maker.make(cell.get_value(), style_id, reader.styles());
+        if let Value::Text(text) = &cell.value {
             check_text(text, row, col, limits).map_err(SheetError::Limit)?;
         }
+        place(&mut rows, row, col, cell, width, budget).map_err(SheetError::Limit)?;
+    }
+    Ok(SheetCells { rows, looks: maker.looks, in_order })
+}
+
+/// What one pass over an .xlsx sheet's cells gives.
+struct SheetCells {
+    rows: Vec<Vec<GridCell>>,
+    looks: Vec<CellLook>,
+    /// Whether no cell came in a row above the one before it, as every writer puts them: the cells
+    /// can then be read again row by row ([`crate::read::again`]).
+    in_order: bool,
+}
+
+/// Makes grid cells of an .xlsx reader's cells: texts shared, number formats and looks by style.
+/// The same for the first read of a sheet and a second one, which then numbers the looks alike.
+pub(crate) struct CellMaker {
+    /// Indexed by style id: a sheet uses few styles, and this runs once per cell.
+    by_style: Vec<Option<(Option<NumberFormat>, u16)>>,
+    pub(crate) looks: Vec<CellLook>,
+    texts: Texts,
+}
+
+impl Default for CellMaker {
+    fn default() -> CellMaker {
+        CellMaker { by_style: Vec::new(), looks: vec![CellLook::default()], texts: Texts::default() }
+    }
+}
+
+impl CellMaker {
+    pub(crate) fn make(&mut self, data: &DataRef<'_>, style_id: usize, styles: &[calamine::Style]) -> GridCell {
+        // A cell element without a value is kept (with its format): it is most likely a formula
+        // whose result the file does not hold, which the formulas' pass may compute.
+        let value = value_of_ref(data, &mut self.texts);
         // A style the workbook does not have is the default one.
-        let style_id = if style_id < styles { style_id } else { 0 };
-        if by_style.len() <= style_id {
-            by_style.resize(style_id + 1, None);
+        let style_id = if style_id < styles.len() { style_id } else { 0 };
+        if self.by_style.len() <= style_id {
+            self.by_style.resize(style_id + 1, None);
         }
-        let (format, look) = *by_style[style_id].get_or_insert_with(|| {
-            let style = reader.styles().get(style_id);
+        let looks = &mut self.looks;
+        let (format, look) = *self.by_style[style_id].get_or_insert_with(|| {
+            let style = styles.get(style_id);
             let look = look_of(style);
             let index = looks.iter().position(|l| *l == look).unwrap_or_else(|| {
                 looks.push(look);
@@ -1221,9 +1312,8 @@ fn read_xlsx_cells<RS: Read + Seek>(
             let format = style.and_then(|s| s.number_format.as_ref()).and_then(|f| NumberFormat::parse(&f.format_code));
             (format, u16::try_from(index).unwrap_or(0))
         });
-        place(&mut rows, row, col, GridCell { value, format, look }, width, budget).map_err(SheetError::Limit)?;
+        GridCell { value, format, look }
     }
-    Ok((rows, looks))
 }
 
 /// .xlsb: values only, streamed cell by cell (no number formats or merges are exposed for it).
@@ -2095,5 +2185,88 @@ mod tests {
         let error = read_grids(&temp_file("bomb.ods", &bomb)).unwrap_err();
         assert!(matches!(&error, Error::TooLarge { limit: Limit::SheetCells { .. }, .. }), "{error:?}");
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    /// A list whose cells a check lets go of: a formula without a stored result (computed), a
+    /// row left empty, a department merged down, and rows of two looks.
+    fn list_read_again() -> Vec<u8> {
+        let styles = "<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><numFmts count=\"1\"><numFmt numFmtId=\"164\" formatCode=\"#,##0.00\"/></numFmts><fonts count=\"1\"><font/></fonts><fills count=\"1\"><fill/></fills><borders count=\"1\"><border/></borders><cellXfs count=\"2\"><xf numFmtId=\"0\"/><xf numFmtId=\"164\" applyNumberFormat=\"1\"/></cellXfs></styleSheet>";
+        let text = |at: &str, t: &str| format!("<c r=\"{at}\" t=\"inlineStr\"><is><t>{t}</t></is></c>");
+        let amount = |at: &str, v: &str| format!("<c r=\"{at}\" s=\"1\"><v>{v}</v></c>");
+        let header = ["序号", "部室", "项目名称", "调整后预算金额", "实际支出金额", "预算支出比例"];
+        let mut rows = format!("<row r=\"1\">{}</row>", header.iter().zip('A'..).map(|(h, c)| text(&format!("{c}1"), h)).collect::<String>());
+        for row in [2, 3, 4, 6] {
+            let ratio = if row == 3 { "<c r=\"F3\"><f>E3/D3*100</f></c>".to_string() } else { format!("<c r=\"F{row}\"><v>50</v></c>") };
+            rows += &format!(
+                "<row r=\"{row}\"><c r=\"A{row}\"><v>{}</v></c>{}{}{}{}{ratio}</row>",
+                row - 1,
+                if row == 2 { text("B2", "综合办公室") } else { String::new() },
+                text(&format!("C{row}"), &format!("项目{row}")),
+                amount(&format!("D{row}"), "100"),
+                amount(&format!("E{row}"), if row == 3 { "25" } else { "50" }),
+            );
+        }
+        let xml = format!("<worksheet xmlns=\"{MAIN}\"><sheetData>{rows}</sheetData><mergeCells><mergeCell ref=\"B2:B6\"/></mergeCells></worksheet>");
+        xlsx_with(&[worksheet("附件1", "worksheets/sheet1.xml", xml)], &[("xl/styles.xml", styles.to_string())])
+    }
+
+    fn rows_read_again(grid: &Grid) -> std::result::Result<Vec<(u32, Vec<GridCell>)>, String> {
+        let mut rows = Vec::new();
+        crate::read::again::each_row_again(grid, |row, cells| {
+            rows.push((row, cells));
+            true
+        })?;
+        Ok(rows)
+    }
+
+    #[test]
+    fn cells_a_list_let_go_of_are_read_again_as_first_read() {
+        let path = temp_file("again.xlsx", &list_read_again());
+        let kept = read_grids_with_layout(&path).unwrap();
+        let mut grids = read_grids_with_layout(&path).unwrap();
+        assert!(grids[0].can_read_again() && !grids[0].cells_let_go());
+        assert_eq!(kept[0].cell(2, 5).value, Value::Number(25.0), "the formula without a result is computed");
+        let workbook = crate::read::workbook_letting_go(&path, &mut grids);
+        assert_eq!(workbook.tables[0].rows.len(), 4);
+        let grid = &grids[0];
+        assert!(grid.cells_let_go() && grid.row_cells(2).is_empty(), "the list's rows are let go of");
+        assert_eq!(grid.max_width(), kept[0].max_width());
+        let again = rows_read_again(grid).unwrap();
+        assert_eq!(again.iter().map(|(row, _)| *row).collect::<Vec<_>>(), [0, 1, 2, 3, 5], "the empty row is none");
+        for (row, cells) in &again {
+            assert_eq!(cells.as_slice(), kept[0].row_cells(*row), "row {row}");
+        }
+        assert!(kept[0].cell(1, 3).format.is_some() && kept[0].cell(1, 3).look != 0);
+        // Nothing stops the reader but the taker.
+        let mut taken = 0;
+        crate::read::again::each_row_again(grid, |_, _| {
+            taken += 1;
+            taken < 2
+        })
+        .unwrap();
+        assert_eq!(taken, 2);
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_read_again() {
+        let path = temp_file("changed.xlsx", &list_read_again());
+        let mut grids = read_grids_with_layout(&path).unwrap();
+        crate::read::workbook_letting_go(&path, &mut grids);
+        let mut other = list_read_again();
+        other.extend_from_slice(b"  ");
+        std::fs::write(&path, other).unwrap();
+        let error = rows_read_again(&grids[0]).unwrap_err();
+        assert!(error.contains("changed while it was checked"), "{error}");
+    }
+
+    #[test]
+    fn cells_out_of_row_order_cannot_be_read_again() {
+        let rows = "<row r=\"2\"><c r=\"A2\"><v>1</v></c></row><row r=\"1\"><c r=\"A1\"><v>2</v></c></row>";
+        let path = temp_file("order.xlsx", &xlsx_with(&[worksheet("S", "worksheets/sheet1.xml", sheet(rows))], &[]));
+        let grids = read_grids_with_layout(&path).unwrap();
+        assert_eq!(grids[0].cell(0, 0).value, Value::Number(2.0));
+        assert!(!grids[0].can_read_again());
+        let in_order = temp_file("order.xlsx", &xlsx_with(&[worksheet("S", "worksheets/sheet1.xml", sheet(TABLE))], &[]));
+        assert!(read_grids_with_layout(&in_order).unwrap()[0].can_read_again());
     }
 }

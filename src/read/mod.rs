@@ -1,6 +1,7 @@
 //! Reading: a file becomes grids (values, formats, merges), grids become tables, tables become typed rows.
 
 pub mod classify;
+pub mod again;
 pub mod form;
 pub mod formula;
 pub mod grid;
@@ -48,9 +49,9 @@ pub fn workbook_from_grids(path: &Path, grids: &[grid::Grid]) -> Workbook {
 
 /// [`workbook_from_grids`] for a report that needs no cells afterwards: each list's rows are dropped
 /// from its grid as they are read, so a long list is never held both as cells and as rows.
-pub fn workbook_letting_go(path: &Path, mut grids: Vec<grid::Grid>) -> Workbook {
+pub fn workbook_letting_go(path: &Path, grids: &mut [grid::Grid]) -> Workbook {
     let sheets = numbered(grids.iter_mut(), classify::documents_letting_go);
-    workbook_of(path, &grids, sheets)
+    workbook_of(path, grids, sheets)
 }
 
 /// Each sheet's documents, read by `read` and numbered on from those of the sheets before it.
@@ -113,7 +114,7 @@ pub fn read_documents(path: &Path) -> Result<Workbook> {
 /// As [`read_documents`], and [`Error::TooLarge`] past a limit.
 pub fn read_documents_within(path: &Path, limits: &grid::ReadLimits) -> Result<Workbook> {
     // Nothing here needs the cells once the documents are read.
-    Ok(workbook_letting_go(path, grid::read_grids_within(path, limits)?))
+    Ok(workbook_letting_go(path, &mut grid::read_grids_within(path, limits)?))
 }
 
 /// Like [`read_workbook`], but a figure that is not a number is an error naming its cell:

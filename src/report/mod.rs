@@ -60,7 +60,7 @@ pub fn check_file(path: &Path, settings: &Settings, previews: Previews) -> FileR
     let outcome = contain_panic(path, || {
         grid::no_grids_if_empty(grid::read_grids_within(path, &settings.limits)).map(|grids| match previews {
             Previews::Keep => check_grids(path, &grids, settings),
-            Previews::Skip => check_grids_letting_go(path, grids, settings),
+            Previews::Skip => check_grids_letting_go(path, &mut { grids }, settings),
         })
     });
     FileReport { path: path.to_path_buf(), outcome }
@@ -85,10 +85,27 @@ pub fn check_grids(path: &Path, grids: &[Grid], settings: &Settings) -> Checked 
     checked(path, workbook_from_grids(path, grids), settings, preview)
 }
 
-/// [`check_grids`] for a caller that needs the grids no more: their cells are let go as they are
-/// read into rows, and no preview is kept.
-pub fn check_grids_letting_go(path: &Path, grids: Vec<Grid>, settings: &Settings) -> Checked {
+/// [`check_grids`] for a caller that needs the cells no more, or reads them again from the file
+/// ([`Grid::cells_let_go`]): each list's cells are let go as they are read into rows, and no preview
+/// is kept.
+pub fn check_grids_letting_go(path: &Path, grids: &mut [Grid], settings: &Settings) -> Checked {
     checked(path, workbook_letting_go(path, grids), settings, |_, _| Vec::new())
+}
+
+/// The sheets a check reads its documents from.
+pub enum Sheets<'a> {
+    /// Kept whole: a copy is made of them meanwhile.
+    Kept(&'a [Grid]),
+    /// Let go of as they are read ([`check_grids_letting_go`]).
+    LettingGo(&'a mut [Grid]),
+}
+
+/// [`check_grids`] or [`check_grids_letting_go`].
+pub fn check_sheets(path: &Path, sheets: Sheets<'_>, settings: &Settings) -> Checked {
+    match sheets {
+        Sheets::Kept(grids) => check_grids(path, grids, settings),
+        Sheets::LettingGo(grids) => check_grids_letting_go(path, grids, settings),
+    }
 }
 
 fn checked(
@@ -113,9 +130,14 @@ fn checked(
 /// 附件2 forms in one file): for a file checked on its own.
 pub fn check_grids_alone(path: &Path, grids: &[Grid], settings: &Settings) -> Checked {
     let mut checked = check_grids(path, grids, settings);
+    reconcile_alone(&mut checked, settings);
+    checked
+}
+
+/// Adds the checks across the documents of one file checked on its own (see [`check_grids_alone`]).
+pub fn reconcile_alone(checked: &mut Checked, settings: &Settings) {
     let across = reconcile_workbooks(&[&checked.workbook], settings);
     checked.findings.extend(across);
-    checked
 }
 
 fn reconcile_workbooks(workbooks: &[&Workbook], settings: &Settings) -> Vec<Finding> {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
+use std::sync::mpsc::SyncSender;
 
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatAlign, FormatBorder, Formula, Note, Url, Workbook, Worksheet, XlsxError};
 
@@ -11,7 +12,8 @@ use crate::check::catalog::{rule, Severity};
 use crate::check::rollup::Rollup;
 use crate::model::{Amount, CellRef, Lang, ListTable, RowKind};
 use crate::memory::ROWS_PER_GIVE_BACK;
-use crate::read::grid::{Align, Grid, GridCell, Merge, Value, EMPTY_CELL};
+use crate::read::again::each_row_again;
+use crate::read::grid::{quietly, Align, Grid, GridCell, Merge, Value, EMPTY_CELL};
 use crate::report::{Checked, Finding};
 use crate::settings::Settings;
 
@@ -66,12 +68,18 @@ pub fn copy_sheets(grids: &[Grid]) -> Result<SheetsCopy, XlsxError> {
     copy_sheets_streaming_above(grids, STREAMING_ROWS)
 }
 
+/// Whether the check is to let go of the sheets' cells and the copy read them again from the file:
+/// a sheet is long enough to be streamed, and every worksheet can be read again.
+pub fn reads_cells_again(grids: &[Grid]) -> bool {
+    grids.iter().any(|g| g.height() > STREAMING_ROWS) && grids.iter().all(Grid::can_read_again)
+}
+
 fn copy_sheets_streaming_above(grids: &[Grid], streaming_rows: u32) -> Result<SheetsCopy, XlsxError> {
     let names = SheetNames::new(grids);
     let mut book = Workbook::new();
     book.add_worksheet().set_name(&names.results)?;
     for (index, grid) in grids.iter().enumerate() {
-        if grid.height() > streaming_rows {
+        if grid.height() > streaming_rows || grid.cells_let_go() {
             book.add_worksheet_with_constant_memory()?.set_name(names.output_of(index))?;
         } else {
             let sheet = book.add_worksheet();
@@ -126,6 +134,8 @@ impl SheetsCopy {
             let mut copy = SheetCopy::new(grid, &notes, height);
             if let Some(rows) = rows {
                 copy.write_taking(sheet, rows)?;
+            } else if grid.cells_let_go() {
+                copy.write_read_again(sheet)?;
             } else if height > streaming_rows {
                 copy.write(sheet, Formatting::PerCell)?;
             } else {
@@ -308,6 +318,23 @@ impl<'a> SheetCopy<'a> {
         self.write_rows(sheet, rows, Formatting::PerCell)
     }
 
+    /// [`SheetCopy::write`] for a sheet whose list let go of its cells: they are read again from the
+    /// file on another thread, a batch of rows at a time, and each row dropped once written.
+    fn write_read_again(&mut self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
+        let grid = self.grid;
+        let (send, receive) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
+        let (written, read) = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || read_again_in_batches(grid, send));
+            let given = receive.into_iter().flatten();
+            let written = self.write_rows(sheet, every_row(given, grid.height()), Formatting::PerCell);
+            (written, reader.join().unwrap_or_else(|_| Err("reader panicked".into())))
+        });
+        // The reader's thread freed what it held (the shared strings) in an arena of its own.
+        crate::memory::give_back_freed();
+        written?;
+        read.map_err(XlsxError::CustomError)
+    }
+
     fn write_rows<R: std::borrow::Borrow<[GridCell]>>(
         &mut self,
         sheet: &mut Worksheet,
@@ -475,6 +502,33 @@ impl<'a> SheetCopy<'a> {
         }
         Ok(())
     }
+}
+
+/// Batches of rows read again that may wait for the writer.
+const BATCHES_AHEAD: usize = 4;
+const ROWS_PER_BATCH: usize = 1024;
+
+/// Reads `grid`'s cells again, sending them in batches of rows; stops when the writer has stopped.
+fn read_again_in_batches(grid: &Grid, send: SyncSender<Vec<(u32, Vec<GridCell>)>>) -> Result<(), String> {
+    let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
+    let read = quietly(|| {
+        each_row_again(grid, |row, cells| {
+            batch.push((row, cells));
+            batch.len() < ROWS_PER_BATCH || send.send(std::mem::replace(&mut batch, Vec::with_capacity(ROWS_PER_BATCH))).is_ok()
+        })
+    });
+    let read = read.unwrap_or_else(|panic| Err(format!("internal error: {panic}")));
+    if read.is_ok() && !batch.is_empty() {
+        // A writer that stopped has its own error to tell.
+        let _ = send.send(batch);
+    }
+    read
+}
+
+/// Rows 0 up to `height`: those `given` (in order), and empty ones between and after them.
+fn every_row(given: impl Iterator<Item = (u32, Vec<GridCell>)>, height: u32) -> impl Iterator<Item = Vec<GridCell>> {
+    let mut given = given.peekable();
+    (0..height).map(move |row| given.next_if(|(at, _)| *at == row).map(|(_, cells)| cells).unwrap_or_default())
 }
 
 fn alignment(horizontal: Align, vertical: Align) -> Vec<FormatAlign> {
@@ -811,7 +865,7 @@ mod tests {
     use calamine::{Data, Reader, Xlsx};
 
     use super::*;
-    use crate::read::grid::CellLook;
+    use crate::read::grid::{read_grids_with_layout, CellLook};
     use crate::report::check_grids;
 
     fn written(copy: SheetsCopy, grids: &[Grid], checked: &Checked) -> Vec<u8> {
@@ -860,6 +914,45 @@ mod tests {
         copy.finish_letting_go(grids.clone(), &checked, &Settings::default(), &mut bytes).unwrap();
         let (taken, taken_fills) = values_and_fills(bytes, "附件1");
         assert_eq!((taken, taken_fills), (copied, copied_fills));
+    }
+
+    #[test]
+    fn a_copy_read_again_after_the_check_let_go_is_the_copy_of_the_cells() {
+        let dir = std::env::temp_dir().join(format!("budgetlint-again-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("附件1.xlsx");
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet().set_name("附件1").unwrap();
+        let percent = Format::new().set_num_format("0.00%");
+        sheet.write_row(0, 0, ["项目名称", "部室", "调整后预算金额", "实际支出金额", "预算支出比例"]).unwrap();
+        for row in 1..40u32 {
+            sheet.write_row(row, 0, [format!("项目{row}"), "综合办公室".to_string()]).unwrap();
+            sheet.write_row(row, 2, [100.0, 50.0]).unwrap();
+            let ratio = if row % 7 == 0 { 0.9 } else { 0.5 };
+            sheet.write_number_with_format(row, 4, ratio, &percent).unwrap();
+        }
+        sheet.set_column_width(0, 30).unwrap();
+        book.save(&path).unwrap();
+
+        let kept = read_grids_with_layout(&path).unwrap();
+        let checked = check_grids(&path, &kept, &Settings::default());
+        let mut let_go = read_grids_with_layout(&path).unwrap();
+        let checked_letting_go = crate::report::check_grids_letting_go(&path, &mut let_go, &Settings::default());
+        assert_eq!(checked_letting_go.findings, checked.findings);
+        assert_eq!(checked.findings.iter().filter(|f| f.rule == "A001").count(), 5);
+        assert!(let_go[0].cells_let_go() && !reads_cells_again(&let_go), "40 rows are not streamed");
+        assert!(!reads_cells_again(&[Grid::from_values("S", vec![vec![]; STREAMING_ROWS as usize + 1])]), "a sheet from no file");
+
+        let copied = annotated_workbook(&kept, &checked, &Settings::default()).unwrap();
+        let read_again = annotated_workbook(&let_go, &checked_letting_go, &Settings::default()).unwrap();
+        let (values, fills) = values_and_fills(read_again.clone(), "附件1");
+        assert_eq!((values.clone(), fills.clone()), values_and_fills(copied, "附件1"));
+        assert_eq!(fills, [(7, 4), (14, 4), (21, 4), (28, 4), (35, 4)]);
+        assert_eq!(values.get_value((39, 0)), Some(&Data::String("项目39".into())));
+        // The file changed since the check: no copy, and why.
+        std::fs::write(&path, b"changed").unwrap();
+        let error = annotated_workbook(&let_go, &checked_letting_go, &Settings::default()).unwrap_err();
+        assert!(error.to_string().contains("changed while it was checked"), "{error}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use annotated::SheetsCopy;
 
 use crate::error::Result;
 use crate::read::grid::{no_grids_if_empty, read_grids_with_layout_within, Grid};
-use crate::report::Checked;
+use crate::report::{Checked, Sheets};
 use crate::settings::Settings;
 
 /// Writes the annotated copy of `input`, whose sheets `grids` were read with their layout, to `output`;
@@ -29,11 +29,20 @@ pub fn write_annotated(grids: &[Grid], checked: &Checked, settings: &Settings, o
 /// Runs `check` on this thread while the sheets are copied on another, then writes the annotated
 /// copy as [`write_annotated`] does. The check's result comes back even when writing fails.
 /// The grids are the caller's no more: a long sheet's rows are dropped as they are written.
-pub fn write_annotated_while<F>(grids: Vec<Grid>, check: F, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> (Checked, Result<()>)
+///
+/// A sheet long enough to be streamed is not held whole meanwhile, where it can be read again: the
+/// check lets go of its cells, and the copy, made afterwards, reads them again from the file.
+pub fn write_annotated_while<F>(mut grids: Vec<Grid>, check: F, settings: &Settings, output: &Path, inputs: &[PathBuf]) -> (Checked, Result<()>)
 where
-    F: FnOnce(&[Grid]) -> Checked,
+    F: FnOnce(Sheets<'_>) -> Checked,
 {
-    let (copy, checked) = crate::parallel::both(|| annotated::copy_sheets(&grids), || check(&grids));
+    if annotated::reads_cells_again(&grids) {
+        let checked = check(Sheets::LettingGo(&mut grids));
+        let written = finish_into(annotated::copy_sheets(&grids), &grids, &checked, settings, output, inputs);
+        crate::parallel::drop_aside(grids);
+        return (checked, written);
+    }
+    let (copy, checked) = crate::parallel::both(|| annotated::copy_sheets(&grids), || check(Sheets::Kept(&grids)));
     let written = write_atomically(output, inputs, |out| {
         copy.and_then(|copy| copy.finish_letting_go(grids, &checked, settings, out)).map_err(|e| e.to_string())
     });
