@@ -15,7 +15,7 @@ use crate::report::text::{render_explain, render_report, render_rules, Style};
 use crate::report::{check_file, check_sheets, reconcile_alone, Previews, Sheets, contain_panic, forms_table, indicators_table, projects_table, reconcile, FileReport, Report, Tabular};
 use crate::settings::{FailOn, Settings};
 use crate::custom_rules::{apply_to_checked, apply_to_report};
-use crate::write::{annotated_path, write_annotated_while, write_atomically};
+use crate::write::{annotated_path, write_annotated_while, write_atomically, Keep};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -542,7 +542,9 @@ fn check_and_annotate(input: &Path, target: &Path, settings: &Settings, inputs: 
         }
         checked
     };
-    let work = || Ok(write_annotated_while(grids, check, settings, target, inputs));
+    // A file on its own reports only its findings afterwards; others are reconciled across files.
+    let keep = if alone { Keep::FindingsOnly } else { Keep::Rows };
+    let work = || Ok(write_annotated_while(grids, check, keep, settings, target, inputs));
     let (checked, written) = match contain_panic(input, work) {
         Ok(done) => done,
         Err(error) => return (FileReport { path: input.to_path_buf(), outcome: Err(error) }, None),

@@ -20,7 +20,7 @@ use crate::check::catalog::Severity;
 use crate::check::rollup::{rollup_table, rollups, Rollup};
 use crate::check::{check_workbook, structure, Found, Sink};
 use crate::error::{Error, Result};
-use crate::model::Workbook;
+use crate::model::{ExtraColumn, ListRow, Workbook};
 use crate::read::grid::{self, Grid};
 use crate::read::{workbook_from_grids, workbook_letting_go};
 use crate::settings::Settings;
@@ -43,6 +43,17 @@ pub struct Checked {
     pub rollups: Vec<Rollup>,
     /// The top rows of each document as shown, for the notebook view.
     pub previews: Vec<preview::Preview>,
+}
+
+impl Checked {
+    /// Drops the lists' rows where nothing but the findings is reported any more; the counts of the
+    /// findings and the roll-ups stay. The tables are left empty, not removed, so the sheets they
+    /// were read from are still named.
+    pub fn let_go_of_rows(&mut self) {
+        let rows: Vec<(Vec<ListRow>, Vec<ExtraColumn>)> =
+            self.workbook.tables.iter_mut().map(|table| (std::mem::take(&mut table.rows), std::mem::take(&mut table.extras))).collect();
+        crate::parallel::drop_aside(rows);
+    }
 }
 
 /// Whether a check keeps the top rows of each document's cells, for the notebook view.

@@ -98,31 +98,33 @@ impl SheetsCopy {
     /// # Errors
     /// What rust_xlsxwriter reports, writing to `out` included.
     pub fn finish(self, grids: &[Grid], checked: &Checked, settings: &Settings, out: impl Write + Send) -> Result<(), XlsxError> {
-        self.finish_with(grids, Vec::new(), checked, settings, out)
+        self.mark(grids, checked, settings)?.save(out)
     }
 
-    /// [`SheetsCopy::finish`] for a caller done with the grids: the rows of each streamed sheet are
+    /// [`SheetsCopy::finish`] but for the writing out: the copy is then complete and needs neither
+    /// the grids nor `checked` any more.
+    ///
+    /// # Errors
+    /// What rust_xlsxwriter reports.
+    pub fn mark(self, grids: &[Grid], checked: &Checked, settings: &Settings) -> Result<MarkedCopy, XlsxError> {
+        self.mark_with(grids, Vec::new(), checked, settings)
+    }
+
+    /// [`SheetsCopy::mark`] for a caller done with the grids: the rows of each streamed sheet are
     /// dropped as they are written.
     ///
     /// # Errors
-    /// What rust_xlsxwriter reports, writing to `out` included.
-    pub fn finish_letting_go(self, mut grids: Vec<Grid>, checked: &Checked, settings: &Settings, out: impl Write + Send) -> Result<(), XlsxError> {
+    /// What rust_xlsxwriter reports.
+    pub fn mark_letting_go(self, mut grids: Vec<Grid>, checked: &Checked, settings: &Settings) -> Result<MarkedCopy, XlsxError> {
         let streaming_rows = self.streaming_rows;
         let taken = grids.iter_mut().map(|grid| (grid.height() > streaming_rows).then(|| grid.take_rows())).collect();
-        let finished = self.finish_with(&grids, taken, checked, settings, out);
+        let marked = self.mark_with(&grids, taken, checked, settings);
         crate::parallel::drop_aside(grids);
-        finished
+        marked
     }
 
     /// `taken`: for each sheet, the rows taken out of its grid, if they were (none past its end).
-    fn finish_with(
-        self,
-        grids: &[Grid],
-        mut taken: Vec<Option<Vec<Vec<GridCell>>>>,
-        checked: &Checked,
-        settings: &Settings,
-        out: impl Write + Send,
-    ) -> Result<(), XlsxError> {
+    fn mark_with(self, grids: &[Grid], mut taken: Vec<Option<Vec<Vec<GridCell>>>>, checked: &Checked, settings: &Settings) -> Result<MarkedCopy, XlsxError> {
         let SheetsCopy { mut book, names, streaming_rows } = self;
         let findings: Vec<&Finding> = checked.findings.iter().filter(|f| settings.shows(f.severity)).collect();
         write_results_sheet(book.worksheet_from_index(0)?, &findings, &names, settings.lang)?;
@@ -147,6 +149,21 @@ impl SheetsCopy {
             }
         }
         write_rollup_sheet(&mut book, checked, &names, settings.lang)?;
+        Ok(MarkedCopy(book))
+    }
+}
+
+/// An annotated copy complete but for its writing out, which is where rust_xlsxwriter assembles the
+/// file's parts: its largest allocations (the notes are copied twice) come only then.
+pub struct MarkedCopy(Workbook);
+
+impl MarkedCopy {
+    /// Writes the .xlsx to `out`.
+    ///
+    /// # Errors
+    /// What rust_xlsxwriter reports, writing to `out` included.
+    pub fn save(self, out: impl Write + Send) -> Result<(), XlsxError> {
+        let MarkedCopy(mut book) = self;
         book.set_zip_compression_level(ZIP_LEVEL);
         let saved = book.save_to_writer(out);
         crate::parallel::drop_aside(book);
@@ -911,7 +928,7 @@ mod tests {
         // The rows taken out of the grids and dropped as they are written give the same copy.
         let mut bytes = Vec::new();
         let copy = copy_sheets_streaming_above(&grids, 0).unwrap();
-        copy.finish_letting_go(grids.clone(), &checked, &Settings::default(), &mut bytes).unwrap();
+        copy.mark_letting_go(grids.clone(), &checked, &Settings::default()).unwrap().save(&mut bytes).unwrap();
         let (taken, taken_fills) = values_and_fills(bytes, "附件1");
         assert_eq!((taken, taken_fills), (copied, copied_fills));
     }
