@@ -72,9 +72,10 @@ fn check_one(path: &Path, unit: Option<&str>, settings: &Settings, layout: bool)
         let mut checked = if layout {
             grids = read;
             // A long sheet is read again as its copy is written, rather than held meanwhile.
-            match reads_cells_again(&grids) {
-                true => check_grids_letting_go(path, &mut grids, settings),
-                false => check_grids(path, &grids, settings),
+            if reads_cells_again(&grids) {
+                check_grids_letting_go(path, &mut grids, settings)
+            } else {
+                check_grids(path, &grids, settings)
             }
         } else {
             check_grids_letting_go(path, &mut { read }, settings)

@@ -7,7 +7,7 @@ use std::io::BufReader;
 
 use calamine::{Reader, Xlsx};
 
-use crate::read::grid::{CellMaker, Grid, GridCell};
+use crate::read::grid::{cell_at, CellMaker, Grid, GridCell};
 
 /// Reads `grid`'s sheet again and hands `take` each row that holds a cell, in order, as the first read
 /// made it (the values formulas computed included); `take` returning false stops the read.
@@ -58,12 +58,4 @@ pub fn each_row_again(grid: &Grid, mut take: impl FnMut(u32, Vec<GridCell>) -> b
         return Err(changed());
     }
     Ok(())
-}
-
-fn cell_at(cells: &mut Vec<GridCell>, col: u32) -> &mut GridCell {
-    let col = col as usize;
-    if cells.len() <= col {
-        cells.resize(col + 1, GridCell::default());
-    }
-    &mut cells[col]
 }

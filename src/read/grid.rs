@@ -330,11 +330,7 @@ impl Grid {
         if self.rows.len() <= row {
             self.rows.resize_with(row + 1, Vec::new);
         }
-        let cells = &mut self.rows[row];
-        if cells.len() <= col {
-            cells.resize(col + 1, GridCell::default());
-        }
-        cells[col].value = value;
+        cell_at(&mut self.rows[row], col as u32).value = value;
     }
 
     /// Whether a list let go of some of its rows: they are to be read again from [`Grid::file`].
@@ -1232,6 +1228,15 @@ fn place(
     }
     target[col as usize] = cell;
     Ok(())
+}
+
+/// The cell at `col` of a row, the row widened with empty cells to reach it.
+pub(crate) fn cell_at(cells: &mut Vec<GridCell>, col: u32) -> &mut GridCell {
+    let col = col as usize;
+    if cells.len() <= col {
+        cells.resize(col + 1, GridCell::default());
+    }
+    &mut cells[col]
 }
 
 fn read_xlsx_cells<RS: Read + Seek>(
