@@ -1,15 +1,17 @@
 //! What calamine does not expose of an .xlsx sheet, read in one streaming pass over its XML:
 //! column widths, row heights, merged ranges and formula texts.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufReader, Read, Seek};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader as XmlReader;
 use zip::ZipArchive;
 
 use crate::read::grid::Merge;
+use crate::read::xml_scan::{self, Tag, Visitor};
 
 /// The layout of one sheet, 0-based.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -111,64 +113,75 @@ fn for_each_start<R: Read + Seek>(
 
 fn read_sheet<R: Read + Seek>(zip: &mut ZipArchive<R>, part: &str, stop: &AtomicBool) -> Result<SheetLayout, String> {
     let file = zip.by_name(part).map_err(|e| format!("{part}: {e}"))?;
-    let mut xml = XmlReader::from_reader(BufReader::new(file));
-    let mut layout = SheetLayout::default();
-    let mut buf = Vec::new();
-    let mut cell = CellState::default();
-    // A shared formula's index (`si`) to the cell that writes its text out.
-    let mut shared_masters: HashMap<String, (u32, u32)> = HashMap::new();
-    let mut events = 0u32;
-    loop {
-        events = events.wrapping_add(1);
-        if events.is_multiple_of(4096) && stop.load(Ordering::Relaxed) {
-            return Err(format!("{part}: stopped"));
-        }
-        match xml.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) => match e.local_name().as_ref() {
-                "f" => cell.formula_starts(&e, &mut layout, &mut shared_masters, true),
-                "v" => cell.in_value = true,
-                "is" => cell.has_value = true,
-                _ => visit(&e, &mut layout, &mut cell),
-            },
-            Ok(Event::Empty(e)) => match e.local_name().as_ref() {
-                "f" => cell.formula_starts(&e, &mut layout, &mut shared_masters, false),
-                _ => visit(&e, &mut layout, &mut cell),
-            },
-            Ok(Event::Text(text)) => {
-                if let Some(f) = cell.formula_text.as_mut() {
-                    f.push_str(&text.xml10_content());
-                } else if cell.in_value && !text.as_ref().trim().is_empty() {
-                    cell.has_value = true;
+    let mut reading = LayoutReading::default();
+    xml_scan::scan(file, &mut reading, stop).map_err(|e| format!("{part}: {e}"))?;
+    Ok(reading.layout)
+}
+
+/// What the pass over a sheet has gathered, and where in the sheet it is.
+#[derive(Default)]
+struct LayoutReading {
+    layout: SheetLayout,
+    cell: CellState,
+    /// A shared formula's index (`si`) to the cell that writes its text out.
+    shared_masters: HashMap<String, (u32, u32)>,
+}
+
+impl Visitor for LayoutReading {
+    fn start(&mut self, name: &[u8], tag: &Tag<'_>, empty: bool) {
+        let layout = &mut self.layout;
+        match name {
+            b"c" => {
+                self.cell.clear();
+                if let Some(r) = tag.raw("r") {
+                    self.cell.reference.push_str(&String::from_utf8_lossy(r));
                 }
             }
-            Ok(Event::GeneralRef(reference)) => {
-                if let Some(f) = cell.formula_text.as_mut() {
-                    f.push_str(&entity_text(&reference));
-                } else if cell.in_value {
-                    cell.has_value = true;
-                }
-            }
-            Ok(Event::End(e)) => match e.local_name().as_ref() {
-                "f" => {
-                    if let (Some(text), Some(at)) = (cell.formula_text.take().filter(|t| !t.is_empty()), cell.at()) {
-                        layout.formulas.insert(at, text);
-                    }
-                }
-                "v" => cell.in_value = false,
-                "c" => {
-                    // The reference is parsed only for a formula without a result: this runs once per cell.
-                    if let (true, false) = (cell.has_formula, cell.has_value) {
-                        layout.uncached_formulas.extend(cell.at());
-                    }
-                    cell.clear();
-                }
-                _ => {}
-            },
-            Ok(Event::Eof) => return Ok(layout),
-            Err(e) => return Err(format!("{part}: {e}")),
+            b"f" => self.cell.formula_starts(tag, layout, &mut self.shared_masters, !empty),
+            b"v" => self.cell.in_value = !empty,
+            b"is" => self.cell.has_value |= !empty,
+            b"row" => row_height(tag, layout),
+            b"col" => column_width(tag, layout),
+            b"mergeCell" => merge(tag, layout),
             _ => {}
         }
-        buf.clear();
+    }
+
+    fn end(&mut self, name: &[u8]) {
+        let cell = &mut self.cell;
+        match name {
+            b"f" => {
+                if let (Some(text), Some(at)) = (cell.formula_text.take().filter(|t| !t.is_empty()), cell.at()) {
+                    self.layout.formulas.insert(at, text);
+                }
+            }
+            b"v" => cell.in_value = false,
+            b"c" => {
+                // The reference is parsed only for a formula without a result: this runs once per cell.
+                if let (true, false) = (cell.has_formula, cell.has_value) {
+                    self.layout.uncached_formulas.extend(cell.at());
+                }
+                cell.clear();
+            }
+            _ => {}
+        }
+    }
+
+    fn wants_text(&self) -> bool {
+        let cell = &self.cell;
+        cell.formula_text.is_some() || (cell.in_value && !cell.has_value)
+    }
+
+    fn text(&mut self, text: &[u8], cdata: bool) -> Result<(), String> {
+        let cell = &mut self.cell;
+        if let Some(formula) = cell.formula_text.as_mut() {
+            // XML's line ends, as written (a CR by reference stays): CR LF and a lone CR read as LF.
+            let text = String::from_utf8_lossy(text).replace("\r\n", "\n").replace('\r', "\n");
+            formula.push_str(&if cdata { Cow::Borrowed(text.as_str()) } else { xml_scan::unescape(&text)? });
+        } else if text.iter().any(|b| !b.is_ascii_whitespace()) {
+            cell.has_value = true;
+        }
+        Ok(())
     }
 }
 
@@ -197,18 +210,11 @@ impl CellState {
     }
 
     /// An `<f>` element: a formula of its own, the text of a shared one, or a cell that shares one.
-    fn formula_starts(
-        &mut self,
-        e: &BytesStart<'_>,
-        layout: &mut SheetLayout,
-        masters: &mut HashMap<String, (u32, u32)>,
-        has_text: bool,
-    ) {
+    fn formula_starts(&mut self, tag: &Tag<'_>, layout: &mut SheetLayout, masters: &mut HashMap<String, (u32, u32)>, has_text: bool) {
         self.has_formula = true;
         let Some(at) = self.at() else { return };
-        let shared = attr(e, "t").as_deref() == Some("shared");
-        let index = attr(e, "si");
-        match (shared, index, attr(e, "ref").is_some()) {
+        let shared = tag.value("t").as_deref() == Some("shared");
+        match (shared, tag.value("si"), tag.raw("ref").is_some()) {
             (true, Some(index), true) => {
                 masters.insert(index, at);
             }
@@ -227,54 +233,29 @@ impl CellState {
     }
 }
 
-/// Records what an element states.
-fn visit(e: &BytesStart<'_>, layout: &mut SheetLayout, cell: &mut CellState) {
-    match e.local_name().as_ref() {
-        "col" => {
-            let width = attr(e, "width").and_then(|w| w.parse::<f64>().ok()).filter(|w| w.is_finite());
-            let (min, max) = (number(e, "min"), number(e, "max"));
-            if let (Some(min @ 1..=EXCEL_COLUMNS), Some(max), Some(width)) = (min, max, width) {
-                layout.column_widths.push((min - 1, max.saturating_sub(1).clamp(min - 1, EXCEL_COLUMNS - 1), width));
-            }
-        }
-        "row" => {
-            if !attr(e, "customHeight").is_some_and(|v| v == "1" || v == "true") {
-                return;
-            }
-            let height = attr(e, "ht").and_then(|h| h.parse::<f64>().ok()).filter(|h| h.is_finite());
-            if let (Some(row @ 1..=EXCEL_ROWS), Some(height)) = (number(e, "r"), height) {
-                layout.row_heights.push((row - 1, height));
-            }
-        }
-        "c" => {
-            cell.clear();
-            if let Some(r) = e.attributes().with_checks(false).flatten().find(|a| a.key.as_ref() == "r") {
-                cell.reference.push_str(&r.value);
-            }
-        }
-        "mergeCell" => {
-            if let Some((first, last)) = attr(e, "ref").as_deref().and_then(|r| r.split_once(':')) {
-                if let (Some(a), Some(b)) = (parse_a1(first), parse_a1(last)) {
-                    layout.merges.push(Merge { first_row: a.0, first_col: a.1, last_row: b.0, last_col: b.1 });
-                }
-            }
-        }
-        _ => {}
+fn column_width(tag: &Tag<'_>, layout: &mut SheetLayout) {
+    let width = tag.value("width").and_then(|w| w.parse::<f64>().ok()).filter(|w| w.is_finite());
+    let (min, max) = (number(tag, "min"), number(tag, "max"));
+    if let (Some(min @ 1..=EXCEL_COLUMNS), Some(max), Some(width)) = (min, max, width) {
+        layout.column_widths.push((min - 1, max.saturating_sub(1).clamp(min - 1, EXCEL_COLUMNS - 1), width));
     }
 }
 
-/// `&lt;` and friends inside a formula's text.
-fn entity_text(reference: &quick_xml::events::BytesRef<'_>) -> String {
-    if let Ok(Some(c)) = reference.resolve_char_ref() {
-        return c.to_string();
+fn row_height(tag: &Tag<'_>, layout: &mut SheetLayout) {
+    if !tag.raw("customHeight").is_some_and(|v| v == b"1" || v == b"true") {
+        return;
     }
-    match reference.xml10_content().as_ref() {
-        "lt" => "<".into(),
-        "gt" => ">".into(),
-        "amp" => "&".into(),
-        "quot" => "\"".into(),
-        "apos" => "'".into(),
-        other => format!("&{other};"),
+    let height = tag.value("ht").and_then(|h| h.parse::<f64>().ok()).filter(|h| h.is_finite());
+    if let (Some(row @ 1..=EXCEL_ROWS), Some(height)) = (number(tag, "r"), height) {
+        layout.row_heights.push((row - 1, height));
+    }
+}
+
+fn merge(tag: &Tag<'_>, layout: &mut SheetLayout) {
+    if let Some((first, last)) = tag.value("ref").as_deref().and_then(|r| r.split_once(':')) {
+        if let (Some(a), Some(b)) = (parse_a1(first), parse_a1(last)) {
+            layout.merges.push(Merge { first_row: a.0, first_col: a.1, last_row: b.0, last_col: b.1 });
+        }
     }
 }
 
@@ -292,8 +273,8 @@ fn attr_ending(e: &BytesStart<'_>, suffix: &str) -> Option<String> {
         .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
 }
 
-fn number(e: &BytesStart<'_>, name: &str) -> Option<u32> {
-    attr(e, name)?.parse().ok()
+fn number(tag: &Tag<'_>, name: &str) -> Option<u32> {
+    tag.value(name)?.parse().ok()
 }
 
 /// Excel's last row and column, 1-based.
@@ -318,6 +299,34 @@ pub fn parse_a1(text: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn layout_of(xml: &str) -> SheetLayout {
+        let mut reading = LayoutReading::default();
+        xml_scan::scan(xml.as_bytes(), &mut reading, &AtomicBool::new(false)).unwrap();
+        reading.layout
+    }
+
+    #[test]
+    fn a_sheet_gives_its_widths_heights_merges_and_formulas() {
+        let layout = layout_of(concat!(
+            "<x:worksheet xmlns:x=\"main\"><x:cols><x:col min=\"2\" max=\"3\" width=\"20.5\"/></x:cols><x:sheetData>",
+            "<x:row r=\"1\" ht=\"30\" customHeight=\"1\"><x:c r=\"A1\"><x:f>IF(B1&gt;0,\"是\",\"否\")&#x0D;\r\nC1</x:f><x:v>是</x:v></x:c>",
+            "<x:c r=\"B1\"><x:f t=\"shared\" ref=\"B1:B3\" si=\"0\">C1*2</x:f><x:v> </x:v></x:c></x:row>",
+            "<x:row r=\"2\" ht=\"40\"><x:c r=\"B2\"><x:f t=\"shared\" si=\"0\"/><x:v>4</x:v></x:c>",
+            "<x:c r=\"C2\" t=\"inlineStr\"><x:f><![CDATA[D2&\"元\"]]></x:f><x:is><x:t>5元</x:t></x:is></x:c></x:row>",
+            "</x:sheetData><x:mergeCells><x:mergeCell ref=\"A3:B4\"/></x:mergeCells></x:worksheet>",
+        ));
+        assert_eq!(layout.column_widths, vec![(1, 2, 20.5)]);
+        // Row 2's height is not custom.
+        assert_eq!(layout.row_heights, vec![(0, 30.0)]);
+        assert_eq!(layout.merges, vec![Merge { first_row: 2, first_col: 0, last_row: 3, last_col: 1 }]);
+        assert_eq!(layout.formulas[&(0, 0)], "IF(B1>0,\"是\",\"否\")\r\nC1");
+        assert_eq!(layout.formulas[&(0, 1)], "C1*2");
+        assert_eq!(layout.formulas[&(1, 2)], "D2&\"元\"");
+        assert_eq!(layout.shared_formulas, HashMap::from([((1, 1), (0, 1))]));
+        // B1's value is blank: Excel has not computed it.
+        assert_eq!(layout.uncached_formulas, vec![(0, 1)]);
+    }
 
     #[test]
     fn a1_references_parse() {

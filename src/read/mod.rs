@@ -13,6 +13,7 @@ pub mod sniff;
 pub mod table;
 pub mod text;
 pub mod unit;
+mod xml_scan;
 
 use std::path::Path;
 
