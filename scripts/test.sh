@@ -9,3 +9,4 @@ VENV="${BUDGETLINT_VENV:-.venv}"
 VIRTUAL_ENV="$(cd "$VENV" && pwd)" "$VENV/bin/maturin" develop --quiet --extras test
 cargo test --quiet
 "$VENV/bin/python" -m pytest -q
+echo "All tests passed. budgetlint in $VENV is now a debug build (for the tests); before timing anything, run ./scripts/quickstart.sh again (or maturin develop --release)."
