@@ -165,7 +165,7 @@ fn scan_reading(source: impl Read, read_size: usize, visitor: &mut impl Visitor,
     let mut window = Window { source, bytes: Vec::with_capacity(read_size * 2), read_size, at_end: false };
     let mut open = OpenElements::default();
     // Where the text after the last markup starts; `pos`, where the search for the next `<` resumes.
-    let (mut text_start, mut pos) = (0, 0);
+    let (mut text_start, mut pos): (usize, usize) = (0, 0);
     let mut tags = 0u32;
     loop {
         let Some(lt) = memchr(b'<', &window.bytes[pos..]).map(|i| pos + i) else {
@@ -404,6 +404,36 @@ mod tests {
         let xml = "<a/>".repeat(TAGS_PER_STOP_CHECK as usize * 2);
         let error = scan_reading(xml.as_bytes(), READ_SIZE, &mut Record::default(), &AtomicBool::new(true)).unwrap_err();
         assert_eq!(error, "stopped");
+    }
+
+    /// Pieces of XML, well-formed and not, that a generated part is made of.
+    const PIECES: &[&str] = &[
+        "<c r=\"A1\">", "</c>", "<x:f>", "</x:f>", "<f t='shared' si=\"0\"/>", "<v>", "</v>", "<row r=\"1\" a=\"x>y\">",
+        "</row>", "<is/>", "1 &amp; 2", "&#x4E2D;", "&", ";", "<", ">", "/", "\"", "'", "=", "<![CDATA[", "]]>", "<!--",
+        "-->", "<?x", "?>", "<!DOCTYPE a [", "]>", "中文", " ", "\r\n", "<>", "</>", "<a/>",
+    ];
+
+    proptest::proptest! {
+        /// Whatever the part holds, the pass ends without panicking, and tells the same (or refuses
+        /// it alike) whether it reads a byte at a time or all at once.
+        #[test]
+        fn any_part_is_passed_alike_whatever_the_piece_read(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..60),
+            read_size in 1usize..16,
+        ) {
+            let xml: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let whole = scanned(&xml, READ_SIZE);
+            let pieces = scanned(&xml, read_size);
+            proptest::prop_assert_eq!(whole.is_ok(), pieces.is_ok(), "{:?}", xml);
+            if let (Ok(whole), Ok(pieces)) = (whole, pieces) {
+                proptest::prop_assert_eq!(whole, pieces, "{:?}", xml);
+            }
+        }
+
+        #[test]
+        fn any_bytes_end_the_pass_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400), read_size in 1usize..8) {
+            let _ = scan_reading(&bytes[..], read_size, &mut Record::default(), &AtomicBool::new(false));
+        }
     }
 
     #[test]
