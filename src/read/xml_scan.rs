@@ -132,6 +132,10 @@ struct Window<R> {
 
 impl<R: Read> Window<R> {
     /// Drops the bytes before `keep` and reads more after the rest; returns how many were dropped.
+    ///
+    /// At least as much is read as is kept: markup or wanted text longer than a read (a long comment,
+    /// a huge attribute) is looked at again from its start after each read, so the window doubles
+    /// and the part is still passed in time proportional to its length.
     fn advance(&mut self, keep: usize, stop: &AtomicBool) -> Result<usize, String> {
         // Checked here too: a part may be one long run of text, without tags to count.
         if stop.load(Ordering::Relaxed) {
@@ -139,16 +143,21 @@ impl<R: Read> Window<R> {
         }
         self.bytes.drain(..keep);
         let held = self.bytes.len();
-        self.bytes.resize(held + self.read_size, 0);
-        let read = loop {
-            match self.source.read(&mut self.bytes[held..]) {
-                Ok(read) => break read,
+        let wanted = held + self.read_size.max(held);
+        self.bytes.resize(wanted, 0);
+        let mut filled = held;
+        while filled < wanted {
+            match self.source.read(&mut self.bytes[filled..]) {
+                Ok(0) => {
+                    self.at_end = true;
+                    break;
+                }
+                Ok(read) => filled += read,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.to_string()),
             }
-        };
-        self.bytes.truncate(held + read);
-        self.at_end = read == 0;
+        }
+        self.bytes.truncate(filled);
         Ok(keep)
     }
 }
@@ -397,6 +406,25 @@ mod tests {
         }
         // Unclosed elements at the end are let through, as quick-xml does; unwanted text is not looked at.
         assert!(scanned("<a><b>1 & 2", 3).is_ok());
+    }
+
+    #[test]
+    fn markup_longer_than_a_read_is_passed_once_not_again_for_each_read() {
+        /// A source that counts the reads asked of it.
+        struct Counted<'a>(&'a [u8], usize);
+        impl Read for Counted<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.1 += 1;
+                self.0.read(buf)
+            }
+        }
+        let xml = format!("<a><!--{}--><b/></a>", "x".repeat(200_000));
+        let (mut source, mut record) = (Counted(xml.as_bytes(), 0), Record::default());
+        scan_reading(&mut source, 1, &mut record, &AtomicBool::new(false)).unwrap();
+        assert_eq!(record.told, ["<a r=None>", "<b r=None/>", "</a>"]);
+        // The window doubles while the comment is unfinished: some 20 reads, not one per byte (each of
+        // which would look at the comment again from its start).
+        assert!(source.1 < 100, "{} reads", source.1);
     }
 
     #[test]
