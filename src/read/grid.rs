@@ -510,7 +510,7 @@ pub fn read_grids_with_layout_within(path: &Path, limits: &ReadLimits) -> Result
     read_grids_as(path, Detail::Layout, limits)
 }
 
-/// How much of an .xlsx sheet's layout to read: the full layout costs a second parse of every cell.
+/// How much of an .xlsx sheet's layout to read: the full layout costs a second pass over the sheet's XML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Detail {
     Values,
