@@ -3,11 +3,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Seek};
+use std::io::{Read, Seek};
 use std::sync::atomic::AtomicBool;
 
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader as XmlReader;
 use zip::ZipArchive;
 
 use crate::read::grid::Merge;
@@ -68,19 +66,19 @@ pub struct SheetEntry {
 /// The workbook part or its relationships cannot be read.
 pub fn workbook_sheets<R: Read + Seek>(zip: &mut ZipArchive<R>) -> Result<Vec<SheetEntry>, String> {
     let mut ids = Vec::new();
-    for_each_start(zip, "xl/workbook.xml", |e| {
-        if e.local_name().as_ref() == "sheet" {
-            if let (Some(name), Some(id)) = (attr(e, "name"), attr_ending(e, ":id")) {
+    for_each_start(zip, "xl/workbook.xml", |name, tag| {
+        if name == b"sheet" {
+            if let (Some(name), Some(id)) = (tag.value("name"), tag.value_ending(":id")) {
                 ids.push((name, id));
             }
         }
     })?;
     let mut targets = HashMap::new();
-    for_each_start(zip, "xl/_rels/workbook.xml.rels", |e| {
-        if let (Some(id), Some(target)) = (attr(e, "Id"), attr(e, "Target")) {
+    for_each_start(zip, "xl/_rels/workbook.xml.rels", |_, tag| {
+        if let (Some(id), Some(target)) = (tag.value("Id"), tag.value("Target")) {
             let target = target.trim_start_matches('/');
             let full = if target.starts_with("xl/") { target.to_string() } else { format!("xl/{target}") };
-            let kind = attr(e, "Type").unwrap_or_default().rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+            let kind = tag.value("Type").unwrap_or_default().rsplit('/').next().unwrap_or("").to_ascii_lowercase();
             targets.insert(id, (kind, full));
         }
     })?;
@@ -92,22 +90,32 @@ pub fn workbook_sheets<R: Read + Seek>(zip: &mut ZipArchive<R>) -> Result<Vec<Sh
         .collect())
 }
 
+/// Calls `visit` with each start tag of `part` (an empty element's too), by its local name.
 fn for_each_start<R: Read + Seek>(
     zip: &mut ZipArchive<R>,
     part: &str,
-    mut visit: impl FnMut(&BytesStart<'_>),
+    visit: impl FnMut(&[u8], &Tag<'_>),
 ) -> Result<(), String> {
     let file = zip.by_name(part).map_err(|e| format!("{part}: {e}"))?;
-    let mut xml = XmlReader::from_reader(BufReader::new(file));
-    let mut buf = Vec::new();
-    loop {
-        match xml.read_event_into(&mut buf) {
-            Ok(Event::Start(e) | Event::Empty(e)) => visit(&e),
-            Ok(Event::Eof) => return Ok(()),
-            Err(e) => return Err(format!("{part}: {e}")),
-            _ => {}
-        }
-        buf.clear();
+    xml_scan::scan(file, &mut Starts(visit), &AtomicBool::new(false)).map_err(|e| format!("{part}: {e}"))
+}
+
+/// A visitor of start tags alone.
+struct Starts<F>(F);
+
+impl<F: FnMut(&[u8], &Tag<'_>)> Visitor for Starts<F> {
+    fn start(&mut self, name: &[u8], tag: &Tag<'_>, _empty: bool) {
+        (self.0)(name, tag);
+    }
+
+    fn end(&mut self, _name: &[u8]) {}
+
+    fn wants_text(&self) -> bool {
+        false
+    }
+
+    fn text(&mut self, _text: &[u8], _cdata: bool) -> Result<(), String> {
+        Ok(())
     }
 }
 
@@ -257,20 +265,6 @@ fn merge(tag: &Tag<'_>, layout: &mut SheetLayout) {
             layout.merges.push(Merge { first_row: a.0, first_col: a.1, last_row: b.0, last_col: b.1 });
         }
     }
-}
-
-fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == name)
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
-}
-
-fn attr_ending(e: &BytesStart<'_>, suffix: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref().ends_with(suffix))
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
 }
 
 fn number(tag: &Tag<'_>, name: &str) -> Option<u32> {

@@ -37,14 +37,27 @@ pub(crate) struct Tag<'a> {
 impl<'a> Tag<'a> {
     /// The raw value of attribute `key` (its qualified name, as written).
     pub(crate) fn raw(&self, key: &str) -> Option<&'a [u8]> {
-        Attributes { rest: self.attributes }.find(|(k, _)| *k == key.as_bytes()).map(|(_, v)| v)
+        self.raw_where(|k| k == key.as_bytes())
     }
 
     /// The value of attribute `key`, references resolved and whitespace normalized as XML does.
     pub(crate) fn value(&self, key: &str) -> Option<String> {
-        let raw = String::from_utf8_lossy(self.raw(key)?).replace(['\t', '\n', '\r'], " ");
-        unescape(&raw).ok().map(Cow::into_owned)
+        decoded(self.raw(key)?)
     }
+
+    /// [`Tag::value`] of the first attribute whose name ends with `suffix` (`:id`, whatever its prefix).
+    pub(crate) fn value_ending(&self, suffix: &str) -> Option<String> {
+        decoded(self.raw_where(|k| k.ends_with(suffix.as_bytes()))?)
+    }
+
+    fn raw_where(&self, wanted: impl Fn(&[u8]) -> bool) -> Option<&'a [u8]> {
+        Attributes { rest: self.attributes }.find(|(k, _)| wanted(k)).map(|(_, v)| v)
+    }
+}
+
+fn decoded(raw: &[u8]) -> Option<String> {
+    let raw = String::from_utf8_lossy(raw).replace(['\t', '\n', '\r'], " ");
+    unescape(&raw).ok().map(Cow::into_owned)
 }
 
 struct Attributes<'a> {
@@ -83,7 +96,7 @@ pub(crate) fn unescape(text: &str) -> Result<Cow<'_, str>, String> {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
-        let semi = after.find(';').ok_or_else(|| format!("ill-formed XML: `&` without its `;` in `{}`", within(text)))?;
+        let semi = after.find(';').ok_or_else(|| format!("ill-formed XML: `&` without its `;` in `{}`", preview(text.as_bytes())))?;
         let name = &after[..semi];
         match reference(name) {
             Some(c) => out.push(c),
@@ -109,11 +122,6 @@ fn reference(name: &str) -> Option<char> {
             None => None,
         },
     }
-}
-
-/// The start of `text`, for an error message.
-fn within(text: &str) -> String {
-    text.chars().take(40).collect()
 }
 
 /// How much is read from the part at a time.
@@ -208,7 +216,7 @@ fn scan_reading(source: impl Read, read_size: usize, visitor: &mut impl Visitor,
     }
 }
 
-/// The start of some markup, for an error message.
+/// The start of some markup or text, for an error message.
 fn preview(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(40)]).into_owned()
 }
@@ -470,6 +478,7 @@ mod tests {
         assert_eq!(tag.raw("r"), Some(&b"D5"[..]));
         assert_eq!(tag.value("x14ac:dyDescent").as_deref(), Some("0.25"));
         assert_eq!(tag.value("dyDescent"), None);
+        assert_eq!(tag.value_ending(":dyDescent").as_deref(), Some("0.25"));
         assert_eq!(tag.value("ht").as_deref(), Some("1.5 "));
         assert_eq!(tag.value("after"), None);
     }
