@@ -114,6 +114,18 @@ def test_ods_package_starts_with_stored_mimetype(workbooks):
         assert package.read("mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
 
 
+def test_ods_formulas_are_openformula(workbooks):
+    """LibreOffice takes `,` between arguments for an error (Err:508) and writes it over the result."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(workbooks.path("formulas", "ods")) as package:
+        content = package.read("content.xml").decode()
+    formulas = re.findall(r'table:formula="of:([^"]*)"', content)
+    assert any("ROUND(" in f and ";" in f for f in formulas), formulas
+    assert not any("," in f for f in formulas), formulas
+
+
 def test_bad_inputs_are_what_they_claim(workbooks):
     bad = workbooks.bad
     assert bad["encrypted"].path.read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")  # an OLE container
