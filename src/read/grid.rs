@@ -16,7 +16,9 @@ use crate::memory::ROWS_PER_GIVE_BACK;
 use crate::model::FormulaNotes;
 use crate::read::formula;
 use crate::read::layout::{self, read_xlsx_layouts, SheetEntry, SheetLayout};
+use crate::read::ods_formats::{read_ods_formats, OdsFormats};
 use crate::read::sniff::{self, FileKind, XlsSurveyError};
+use crate::read::xls_formats::CellFormats;
 
 /// A cell's value as stored.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -909,8 +911,9 @@ fn read_zip(path: &Path, reader: BufReader<File>, detail: Detail, limits: &ReadL
         FileKind::Xlsb => read_xlsb(path, zip.into_inner(), limits),
         FileKind::Ods => {
             check_ods(path, &mut zip, limits)?;
+            let formats = read_ods_formats(&mut zip);
             let ods: Ods<_> = Ods::new(zip.into_inner()).map_err(|e| open_error(path, kind, e))?;
-            read_plain(path, ods, limits)
+            read_plain(path, ods, &formats, limits)
         }
         _ => {
             check_shared_strings(path, &mut zip, limits)?;
@@ -1494,12 +1497,13 @@ impl OdsExtent {
     }
 }
 
-/// .ods: values only; no number formats or merges are exposed for it.
-fn read_plain<RS: Read + Seek>(path: &Path, mut workbook: Ods<RS>, limits: &ReadLimits) -> Result<Vec<Grid>> {
+/// .ods: values from calamine, number formats from our own pass over its styles ([`read_ods_formats`]);
+/// no merges are exposed for it.
+fn read_plain<RS: Read + Seek>(path: &Path, mut workbook: Ods<RS>, formats: &OdsFormats, limits: &ReadLimits) -> Result<Vec<Grid>> {
     let sheets: Vec<(String, Option<SheetKind>)> =
         workbook.sheets_metadata().iter().map(|s| (s.name.clone(), kind_of(s.typ, &s.name, &[]))).collect();
     each_sheet(path, sheets, limits, |name, budget| match workbook.worksheet_range(name) {
-        Ok(range) => grid_from_range(path, name, &range, &[], budget, limits),
+        Ok(range) => grid_from_range(path, name, &range, &[], formats.get(name), budget, limits),
         Err(e) => Ok(Grid::of_kind(name, SheetKind::Unreadable(e.to_string()))),
     })
 }
@@ -1551,7 +1555,8 @@ fn read_xls(path: &Path, mut bytes: Vec<u8>, limits: &ReadLimits) -> Result<Vec<
         match xls.worksheet_range(&name) {
             Ok(range) => {
                 let merges = xls.merge_cells_by_sheet_name(&name).unwrap_or_default();
-                grids.push(grid_from_range(path, &name, &range, &merges, &mut budget, limits)?);
+                let formats = survey.sheets.iter().find(|s| s.name == name).map(|s| &s.formats);
+                grids.push(grid_from_range(path, &name, &range, &merges, formats, &mut budget, limits)?);
             }
             Err(e) => grids.push(Grid::of_kind(&name, SheetKind::Unreadable(e.to_string()))),
         }
@@ -1561,11 +1566,13 @@ fn read_xls(path: &Path, mut bytes: Vec<u8>, limits: &ReadLimits) -> Result<Vec<
 }
 
 /// A dense range as a grid: each row up to its last value, so blank stretches cost nothing.
+/// `formats`: the number formats of its cells, where the file's own pass read them.
 fn grid_from_range(
     path: &Path,
     name: &str,
     range: &calamine::Range<Data>,
     merges: &[Dimensions],
+    formats: Option<&CellFormats>,
     budget: &mut Budget,
     limits: &ReadLimits,
 ) -> Result<Grid> {
@@ -1585,7 +1592,11 @@ fn grid_from_range(
                 if let Value::Text(text) = &value {
                     check_text(text, row, col, limits).map_err(refuse)?;
                 }
-                place(&mut rows, row, col, GridCell { value, format: None, look: 0 }, last + 1, budget)
+                let format = match value {
+                    Value::Number(_) => formats.and_then(|f| f.get(&(row, col))).copied(),
+                    _ => None,
+                };
+                place(&mut rows, row, col, GridCell { value, format, look: 0 }, last + 1, budget)
                     .map_err(refuse)?;
             }
         }

@@ -9,10 +9,12 @@ pub mod header;
 pub mod hierarchy;
 pub mod indicator_value;
 pub mod layout;
+mod ods_formats;
 pub mod sniff;
 pub mod table;
 pub mod text;
 pub mod unit;
+mod xls_formats;
 mod xml_scan;
 
 use std::path::Path;

@@ -18,6 +18,7 @@ use quick_xml::Reader as XmlReader;
 use zip::ZipArchive;
 
 use crate::read::grid::{Grid, GridCell, Merge, Value};
+use crate::read::xls_formats::{CellFormats, XlsFormats};
 
 /// Most cells (stored positions plus merged-over ones) the readers accept in one file.
 pub const MAX_CELLS: usize = 1_000_000;
@@ -704,6 +705,8 @@ pub struct XlsSheet {
     pub formula_span: u64,
     /// The area the DIMENSIONS record declares.
     pub declared: u64,
+    /// The number formats of its number cells (BIFF8), which the values' reader does not give.
+    pub formats: CellFormats,
 }
 
 /// What [`survey_xls`] found in an .xls.
@@ -777,7 +780,11 @@ pub fn survey_xls(bytes: &mut [u8], max_declared: u64, max_stream: u64) -> Resul
     // Globals: every BOUNDSHEET up to the first EOF.
     let mut positions = Vec::new();
     survey.biff8 = stream.starts_with(&[0x09, 0x08]) && u16_at(&stream, 4) == Some(0x0600);
+    let mut formats = XlsFormats::default();
     for (at, kind, data) in BiffRecords::new(&stream) {
+        if survey.biff8 {
+            formats.global(kind, data);
+        }
         match kind {
             0x0085 if data.len() >= 8 => {
                 let position = u32_at(data, 0).unwrap_or(0) as usize;
@@ -812,6 +819,9 @@ pub fn survey_xls(bytes: &mut [u8], max_declared: u64, max_stream: u64) -> Resul
                 continue;
             }
             let pos = |d: &[u8]| Some((u32::from(u16_at(d, 0)?), u32::from(u16_at(d, 2)?)));
+            if survey.biff8 {
+                formats.cell(kind, data, &mut sheet.formats);
+            }
             match kind {
                 0x0809 if seen_bof => depth += 1,
                 0x0809 => seen_bof = true,

@@ -7,7 +7,7 @@ import json
 import polars as pl
 import pytest
 
-from fixtures import planted
+from fixtures import layouts, planted
 from fixtures.expect import above_info, assert_exactly_the_plants
 
 FORMATS = ["xlsx", "xlsm", "xls", "ods"]
@@ -155,3 +155,38 @@ def test_catalog_and_explanations(budgetlint):
     assert "Example" in budgetlint.explain("A001", lang="en")
     with pytest.raises(budgetlint.ConfigError):
         budgetlint.explain("Z999")
+
+
+def _ratio_cell_of(sheet, project: str) -> tuple[int, int]:
+    row = next(r for (r, _), cell in sheet.cells.items() if cell.value == project)
+    col = next(c for (r, c), cell in sheet.cells.items() if r == row and cell.num_format and "%" in cell.num_format)
+    return row, col
+
+
+@pytest.mark.parametrize("ext", ["xlsx", "xls", "ods"])
+def test_a_ratio_is_read_at_the_decimals_its_format_shows(budgetlint, tmp_path, ext):
+    """266.47 ÷ 270.00 = 98.69%: a ratio shown as 99% (0.99 formatted `0%`) is within its rounding,
+    one shown as 99.00% is not, whether the unit saved the list as .xlsx, .xls or .ods."""
+    from fixtures.writers import write_book
+
+    book, _ = layouts.LAYOUTS["seed_table1"][0]()
+    row, col = _ratio_cell_of(book.sheets[0], "残疾人两项补贴")
+    flagged = {}
+    for shown in ("0%", "0.00%"):
+        book.sheets[0].put(row, col, 0.99, shown)
+        path = write_book(book, tmp_path / f"shown-{shown.replace('%', 'pct')}.{ext}")
+        a001 = budgetlint.check(path).findings.filter(pl.col("rule") == "A001")
+        flagged[shown] = "残疾人两项补贴" in a001["project"].to_list()
+    assert flagged == {"0%": False, "0.00%": True}
+
+
+@pytest.mark.parametrize("ext", ["xls", "ods"])
+def test_lists_saved_as_xlsx_and_as_xls_or_ods_get_the_same_findings(budgetlint, workbooks, ext):
+    """The number formats an .xls or .ods states are read as an .xlsx's are (amounts quoted with their decimals)."""
+    both = [name for (name, e) in workbooks.cases if e == ext and (name, "xlsx") in workbooks.cases]
+    assert "yuan_units" in both
+    columns = ["rule", "severity", "sheet", "cell", "message", "found", "expected", "inputs"]
+    for name in both:
+        xlsx = budgetlint.check(workbooks.path(name, "xlsx"), show_info=True).findings.select(columns)
+        other = budgetlint.check(workbooks.path(name, ext), show_info=True).findings.select(columns)
+        assert other.equals(xlsx), name
