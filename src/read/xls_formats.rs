@@ -1,7 +1,8 @@
-//! The number formats of an .xls's number cells (and the map of a sheet's formats the .ods pass fills too), which calamine does not give: a figure's precision is
-//! what its format shows (FORMATS.md §4). Read from the records [`super::sniff::survey_xls`] walks
+//! The number formats of an .xls's number cells, which calamine does not give: a figure's precision
+//! is what its format shows (FORMATS.md §4). Read from the records [`super::sniff::survey_xls`] walks
 //! anyway: FORMAT (code by index) and XF (format index by style) in the globals, then each number
 //! cell's style (NUMBER, RK, MULRK, FORMULA). BIFF8 only; older workbooks' cells stay General.
+//! [`CellFormats`] is also what the .ods pass ([`super::ods_formats`]) gives for a sheet.
 
 use std::collections::HashMap;
 
