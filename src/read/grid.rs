@@ -16,7 +16,7 @@ use crate::memory::ROWS_PER_GIVE_BACK;
 use crate::model::FormulaNotes;
 use crate::read::formula;
 use crate::read::layout::{self, read_xlsx_layouts, SheetEntry, SheetLayout};
-use crate::read::ods_formats::{read_ods_formats, OdsFormats};
+use crate::read::ods_formats::{read_ods_formats, repeat_count, OdsFormats};
 use crate::read::sniff::{self, FileKind, XlsSurveyError};
 use crate::read::xls_formats::CellFormats;
 
@@ -476,8 +476,8 @@ impl Default for ReadLimits {
 }
 
 /// Excel's own bounds: 1,048,576 rows, 16,384 columns.
-const EXCEL_ROWS: u32 = 1 << 20;
-const EXCEL_COLUMNS: u32 = 1 << 14;
+pub(crate) const EXCEL_ROWS: u32 = 1 << 20;
+pub(crate) const EXCEL_COLUMNS: u32 = 1 << 14;
 
 /// Opens a workbook and reads every sheet as a grid (values, number formats, merges), within the
 /// default [`ReadLimits`].
@@ -1387,14 +1387,7 @@ fn check_ods<R: Read + Seek>(path: &Path, zip: &mut ZipArchive<R>, limits: &Read
     let mut xml = quick_xml::Reader::from_reader(BufReader::new(part));
     let mut buf = Vec::new();
     let mut ods = OdsExtent::new(limits);
-    let number = |e: &BytesStart<'_>, key: &str, max: u32| -> u64 {
-        e.attributes()
-            .flatten()
-            .find(|a| a.key.as_ref() == key)
-            .and_then(|a| a.value.trim().parse::<u64>().ok())
-            .unwrap_or(1)
-            .clamp(1, u64::from(max))
-    };
+    let number = |e: &BytesStart<'_>, key: &str, max: u32| repeat_count(e, key, u64::from(max));
     let holds = |e: &BytesStart<'_>| {
         e.attributes().flatten().any(|a| matches!(a.key.as_ref(), "office:value-type" | "table:formula"))
     };

@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Read, Seek};
 use quick_xml::events::{BytesStart, Event};
 use zip::ZipArchive;
 
-use super::grid::NumberFormat;
+use super::grid::{NumberFormat, EXCEL_COLUMNS, EXCEL_ROWS};
 use super::xls_formats::CellFormats;
 
 /// Per table name, the format of each cell holding a value whose style gives one.
@@ -20,8 +20,18 @@ pub(crate) type OdsFormats = HashMap<String, CellFormats>;
 
 /// A cell style's own data style and its parent; followed at most this deep (a loop ends there).
 const MAX_STYLE_DEPTH: usize = 16;
-const EXCEL_ROWS: u64 = 1 << 20;
-const EXCEL_COLUMNS: u64 = 1 << 14;
+const ROWS: u64 = EXCEL_ROWS as u64;
+const COLUMNS: u64 = EXCEL_COLUMNS as u64;
+/// The elements that define a data style; only the first three show a fixed precision.
+const DATA_STYLES: [&str; 7] = [
+    "number:number-style",
+    "number:percentage-style",
+    "number:currency-style",
+    "number:date-style",
+    "number:time-style",
+    "number:text-style",
+    "number:boolean-style",
+];
 
 /// The formats of every table of the package; an empty map where its XML cannot be read (the
 /// values' reader reports that file's errors).
@@ -92,23 +102,19 @@ impl TablePosition {
     }
 
     fn end_row(&mut self) {
-        if self.row_cells.is_empty() {
-            self.row = (self.row + self.row_repeat).min(EXCEL_ROWS);
-            (self.row_repeat, self.row_style) = (1, None);
-            return;
-        }
-        let rows = self.row_repeat.min(EXCEL_ROWS.saturating_sub(self.row));
-        for row in self.row..self.row + rows {
-            for &(first, repeat, format) in &self.row_cells {
-                for col in first..(first + repeat).min(EXCEL_COLUMNS) {
-                    self.cells.insert((row as u32, col as u32), format);
+        if !self.row_cells.is_empty() {
+            let rows = self.row_repeat.min(ROWS.saturating_sub(self.row));
+            for row in self.row..self.row + rows {
+                for &(first, repeat, format) in &self.row_cells {
+                    for col in first..(first + repeat).min(COLUMNS) {
+                        self.cells.insert((row as u32, col as u32), format);
+                    }
                 }
             }
+            self.row_cells.clear();
         }
-        self.row_cells.clear();
-        self.row = (self.row + self.row_repeat).min(EXCEL_ROWS);
-        self.row_repeat = 1;
-        self.row_style = None;
+        self.row = (self.row + self.row_repeat).min(ROWS);
+        (self.row_repeat, self.row_style) = (1, None);
     }
 }
 
@@ -119,7 +125,8 @@ fn attribute(e: &BytesStart<'_>, key: &str) -> Option<String> {
         .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
 }
 
-fn count(e: &BytesStart<'_>, key: &str, max: u64) -> u64 {
+/// A repeat count (`table:number-rows-repeated`, …): at least 1, at most `max`.
+pub(crate) fn repeat_count(e: &BytesStart<'_>, key: &str, max: u64) -> u64 {
     attribute(e, key).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1).clamp(1, max)
 }
 
@@ -138,13 +145,12 @@ fn scan(part: impl BufRead, styles: &mut Styles, mut formats: Option<&mut OdsFor
         };
         if let Some(e) = start {
             match e.name().as_ref() {
-                kind @ ("number:number-style" | "number:percentage-style" | "number:currency-style" | "number:date-style"
-                | "number:time-style" | "number:text-style" | "number:boolean-style") => {
+                kind if DATA_STYLES.contains(&kind) => {
                     let style = DataStyle {
                         name: attribute(e, "style:name").unwrap_or_default(),
                         percent: kind == "number:percentage-style",
                         decimals: None,
-                        numeric: matches!(kind, "number:number-style" | "number:percentage-style" | "number:currency-style"),
+                        numeric: DATA_STYLES[..3].contains(&kind),
                     };
                     if empty {
                         styles.data.insert(style.name, None);
@@ -167,15 +173,15 @@ fn scan(part: impl BufRead, styles: &mut Styles, mut formats: Option<&mut OdsFor
                 }
                 "table:table-column" => {
                     if let Some(t) = table.as_mut() {
-                        let repeat = count(e, "table:number-columns-repeated", EXCEL_COLUMNS);
+                        let repeat = repeat_count(e, "table:number-columns-repeated", COLUMNS);
                         let first = t.columns_end;
-                        t.columns_end = (first + repeat).min(EXCEL_COLUMNS);
+                        t.columns_end = (first + repeat).min(COLUMNS);
                         t.columns.push((first, t.columns_end, attribute(e, "table:default-cell-style-name")));
                     }
                 }
                 "table:table-row" => {
                     if let Some(t) = table.as_mut() {
-                        t.row_repeat = count(e, "table:number-rows-repeated", EXCEL_ROWS);
+                        t.row_repeat = repeat_count(e, "table:number-rows-repeated", ROWS);
                         t.row_style = attribute(e, "table:default-cell-style-name");
                         t.col = 0;
                         if empty {
@@ -185,7 +191,7 @@ fn scan(part: impl BufRead, styles: &mut Styles, mut formats: Option<&mut OdsFor
                 }
                 "table:table-cell" | "table:covered-table-cell" => {
                     if let Some(t) = table.as_mut() {
-                        let repeat = count(e, "table:number-columns-repeated", EXCEL_COLUMNS);
+                        let repeat = repeat_count(e, "table:number-columns-repeated", COLUMNS);
                         let holds_value = attribute(e, "office:value-type").is_some_and(|t| t != "string");
                         if holds_value {
                             let style = attribute(e, "table:style-name")
@@ -195,7 +201,7 @@ fn scan(part: impl BufRead, styles: &mut Styles, mut formats: Option<&mut OdsFor
                                 t.row_cells.push((t.col, repeat, format));
                             }
                         }
-                        t.col = (t.col + repeat).min(EXCEL_COLUMNS);
+                        t.col = (t.col + repeat).min(COLUMNS);
                     }
                 }
                 _ => {}
@@ -203,8 +209,7 @@ fn scan(part: impl BufRead, styles: &mut Styles, mut formats: Option<&mut OdsFor
         }
         match &event {
             Event::End(e) => match e.name().as_ref() {
-                "number:number-style" | "number:percentage-style" | "number:currency-style" | "number:date-style"
-                | "number:time-style" | "number:text-style" | "number:boolean-style" => {
+                kind if DATA_STYLES.contains(&kind) => {
                     if let Some(style) = data_style.take() {
                         let format = style.decimals.filter(|_| style.numeric).map(|decimals| NumberFormat { decimals, percent: style.percent });
                         styles.data.insert(style.name, format);
