@@ -2,6 +2,7 @@
 //! and noted, a first sheet 检查结果 listing the findings with links, and 重算汇总 with the department
 //! roll-up as live formulas (cached values included) and a chart.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::sync::mpsc::SyncSender;
@@ -16,13 +17,17 @@ use crate::read::again::each_row_again;
 use crate::read::grid::{quietly, Align, Grid, GridCell, Merge, Value, EMPTY_CELL};
 use crate::report::{Checked, Finding};
 use crate::settings::Settings;
+use super::bulk_cells::{is_written, writes, Placement};
+use super::splice::{save_spliced, SplicedSheet};
 
 const RESULTS_SHEET: &str = "检查结果";
 const ROLLUP_SHEET: &str = "重算汇总";
 const AMOUNT_FORMAT: &str = "#,##0.00";
 /// Sheets taller than this are streamed (rust_xlsxwriter's constant-memory mode): memory stays flat,
-/// but their rows go out once, so they are written only after the check. Shorter sheets are copied
-/// while the check runs and their finding cells marked afterwards (about 100 bytes a cell meanwhile).
+/// but their rows go out once, so they are written only after the check. Shorter sheets are spliced
+/// ([`super::bulk_cells`]: their plain cells written from the grid as the file is saved) or, holding
+/// live formulas or many merged cells, copied while the check runs and their finding cells marked
+/// afterwards (about 100 bytes a cell meanwhile).
 const STREAMING_ROWS: u32 = 200_000;
 /// Deflate level of the written file. Saving runs on one core, and deflating is a large part of it: on
 /// the 100,000-row benchmark it took about 0.56 s at the default level 6, 0.25 s at 3 and 0.14 s at 1,
@@ -33,6 +38,9 @@ const ZIP_LEVEL: u8 = 1;
 const EXCEL_WIDTH_PADDING: f64 = 0.7109375;
 /// Excel refuses longer formulas; a roll-up that would need one is written as its value.
 const MAX_FORMULA_LEN: usize = 8000;
+/// A sheet whose merges cover more cells is copied through rust_xlsxwriter whole: the cells under a
+/// merge are written by it, and the bulk skips them one by one.
+const MAX_MERGED_CELLS: u64 = 65_536;
 
 fn fill(severity: Severity) -> Color {
     match severity {
@@ -52,15 +60,19 @@ pub fn annotated_workbook(grids: &[Grid], checked: &Checked, settings: &Settings
     Ok(bytes)
 }
 
-/// The input's sheets copied into a new workbook before the findings are known, so the copy can be
-/// made while the check runs; [`SheetsCopy::finish`] then marks the findings and adds our sheets.
+/// The input's sheets placed in a new workbook before the findings are known, those not spliced copied
+/// too, so the copy can be made while the check runs; [`SheetsCopy::finish`] then marks the findings
+/// and adds our sheets.
 pub struct SheetsCopy {
     book: Workbook,
     names: SheetNames,
     streaming_rows: u32,
+    /// For each sheet, whether its plain cells are to be written by [`super::bulk_cells`] as the
+    /// file is saved, rather than copied into rust_xlsxwriter now.
+    spliced: Vec<bool>,
 }
 
-/// Copies every sheet that is not streamed; streamed sheets and 检查结果 are placed, left empty.
+/// Copies every sheet that is neither streamed nor spliced; those and 检查结果 are placed, left empty.
 ///
 /// # Errors
 /// What rust_xlsxwriter reports (an invalid sheet name, a cell out of Excel's range).
@@ -78,16 +90,27 @@ fn copy_sheets_streaming_above(grids: &[Grid], streaming_rows: u32) -> Result<Sh
     let names = SheetNames::new(grids);
     let mut book = Workbook::new();
     book.add_worksheet().set_name(&names.results)?;
+    let spliced: Vec<bool> = grids.iter().map(|grid| is_spliced(grid, streaming_rows)).collect();
     for (index, grid) in grids.iter().enumerate() {
         if grid.height() > streaming_rows || grid.cells_let_go() {
             book.add_worksheet_with_constant_memory()?.set_name(names.output_of(index))?;
+        } else if spliced[index] {
+            book.add_worksheet().set_name(names.output_of(index))?;
         } else {
             let sheet = book.add_worksheet();
             sheet.set_name(names.output_of(index))?;
             SheetCopy::new(grid, &HashMap::new(), grid.height()).write(sheet, Formatting::ByRun)?;
         }
     }
-    Ok(SheetsCopy { book, names, streaming_rows })
+    Ok(SheetsCopy { book, names, streaming_rows, spliced })
+}
+
+/// Whether a sheet's plain cells are written by [`super::bulk_cells`]: one held whole (not streamed),
+/// without live formulas (which rust_xlsxwriter writes with their results) and with few merged cells.
+fn is_spliced(grid: &Grid, streaming_rows: u32) -> bool {
+    let area = |m: &Merge| u64::from(m.first_row.abs_diff(m.last_row) + 1) * u64::from(m.first_col.abs_diff(m.last_col) + 1);
+    let merged_cells: u64 = grid.merges().iter().map(area).sum();
+    grid.height() <= streaming_rows && !grid.cells_let_go() && grid.layout.formulas.is_empty() && merged_cells <= MAX_MERGED_CELLS
 }
 
 impl SheetsCopy {
@@ -106,26 +129,38 @@ impl SheetsCopy {
     ///
     /// # Errors
     /// What rust_xlsxwriter reports.
-    pub fn mark(self, grids: &[Grid], checked: &Checked, settings: &Settings) -> Result<MarkedCopy, XlsxError> {
-        self.mark_with(grids, Vec::new(), checked, settings)
+    pub fn mark<'g>(self, grids: &'g [Grid], checked: &Checked, settings: &Settings) -> Result<MarkedCopy<'g>, XlsxError> {
+        let (book, placed) = self.mark_with(grids, Vec::new(), checked, settings)?;
+        let spliced = placed.into_iter().map(|(index, placement)| SplicedSheet { part: sheet_part(index), grid: Cow::Borrowed(&grids[index]), placement });
+        Ok(MarkedCopy { book, spliced: spliced.collect() })
     }
 
     /// [`SheetsCopy::mark`] for a caller done with the grids: the rows of each streamed sheet are
-    /// dropped as they are written.
+    /// dropped as they are written, the spliced sheets' grids kept for their bulk, the rest let go.
     ///
     /// # Errors
     /// What rust_xlsxwriter reports.
-    pub fn mark_letting_go(self, mut grids: Vec<Grid>, checked: &Checked, settings: &Settings) -> Result<MarkedCopy, XlsxError> {
+    pub fn mark_letting_go(self, mut grids: Vec<Grid>, checked: &Checked, settings: &Settings) -> Result<MarkedCopy<'static>, XlsxError> {
         let streaming_rows = self.streaming_rows;
-        let taken = grids.iter_mut().map(|grid| (grid.height() > streaming_rows).then(|| grid.take_rows())).collect();
+        let taken = grids.iter_mut().map(|grid| (grid.height() > streaming_rows && !grid.cells_let_go()).then(|| grid.take_rows())).collect();
         let marked = self.mark_with(&grids, taken, checked, settings);
+        let mut grids: Vec<Option<Grid>> = grids.into_iter().map(Some).collect();
+        let marked = marked.map(|(book, placed)| {
+            let spliced = placed.into_iter().filter_map(|(index, placement)| {
+                let grid = grids.get_mut(index).and_then(Option::take)?;
+                Some(SplicedSheet { part: sheet_part(index), grid: Cow::Owned(grid), placement })
+            });
+            MarkedCopy { book, spliced: spliced.collect() }
+        });
         crate::parallel::drop_aside(grids);
         marked
     }
 
     /// `taken`: for each sheet, the rows taken out of its grid, if they were (none past its end).
-    fn mark_with(self, grids: &[Grid], mut taken: Vec<Option<Vec<Vec<GridCell>>>>, checked: &Checked, settings: &Settings) -> Result<MarkedCopy, XlsxError> {
-        let SheetsCopy { mut book, names, streaming_rows } = self;
+    /// Gives the workbook with each spliced sheet's placement, by the sheet's index.
+    fn mark_with(self, grids: &[Grid], mut taken: Vec<Option<Vec<Vec<GridCell>>>>, checked: &Checked, settings: &Settings) -> Result<(Workbook, Vec<(usize, Placement)>), XlsxError> {
+        let SheetsCopy { mut book, names, streaming_rows, spliced } = self;
+        let mut placed = Vec::new();
         let findings: Vec<&Finding> = checked.findings.iter().filter(|f| settings.shows(f.severity)).collect();
         write_results_sheet(book.worksheet_from_index(0)?, &findings, &names, settings.lang)?;
         for (index, grid) in grids.iter().enumerate() {
@@ -136,6 +171,8 @@ impl SheetsCopy {
             let mut copy = SheetCopy::new(grid, &notes, height);
             if let Some(rows) = rows {
                 copy.write_taking(sheet, rows)?;
+            } else if spliced.get(index).copied().unwrap_or(false) {
+                placed.push((index, copy.write_outline(sheet)?));
             } else if grid.cells_let_go() {
                 copy.write_read_again(sheet)?;
             } else if height > streaming_rows {
@@ -149,25 +186,41 @@ impl SheetsCopy {
             }
         }
         write_rollup_sheet(&mut book, checked, &names, settings.lang)?;
-        Ok(MarkedCopy(book))
+        Ok((book, placed))
     }
 }
 
-/// An annotated copy complete but for its writing out, which is where rust_xlsxwriter assembles the
-/// file's parts: its largest allocations (the notes are copied twice) come only then.
-pub struct MarkedCopy(Workbook);
+/// The part rust_xlsxwriter saves the input's sheet `index` as (检查结果 being the first).
+fn sheet_part(index: usize) -> String {
+    format!("xl/worksheets/sheet{}.xml", index + 2)
+}
 
-impl MarkedCopy {
+/// An annotated copy complete but for its writing out, which is where rust_xlsxwriter assembles the
+/// file's parts (its largest allocations, the notes copied twice, come only then) and the spliced
+/// sheets' bulk cells are written, from their grids.
+pub struct MarkedCopy<'g> {
+    book: Workbook,
+    spliced: Vec<SplicedSheet<'g>>,
+}
+
+impl MarkedCopy<'_> {
     /// Writes the .xlsx to `out`.
     ///
     /// # Errors
     /// What rust_xlsxwriter reports, writing to `out` included.
     pub fn save(self, out: impl Write + Send) -> Result<(), XlsxError> {
-        let MarkedCopy(mut book) = self;
+        let MarkedCopy { mut book, spliced } = self;
         book.set_zip_compression_level(ZIP_LEVEL);
-        let saved = book.save_to_writer(out);
+        if spliced.is_empty() {
+            let saved = book.save_to_writer(out);
+            crate::parallel::drop_aside(book);
+            return saved;
+        }
+        // What rust_xlsxwriter writes is then small: the spliced sheets hold only their outlines.
+        let mut package = Vec::new();
+        book.save_to_writer(&mut package)?;
         crate::parallel::drop_aside(book);
-        saved
+        save_spliced(&package, &spliced, ZIP_LEVEL, out)
     }
 }
 
@@ -364,16 +417,7 @@ impl<'a> SheetCopy<'a> {
         formatting: Formatting,
     ) -> Result<(), XlsxError> {
         let grid = self.grid;
-        for &(first, last, stored) in &grid.layout.column_widths {
-            // The file stores widths with Excel's cell padding added; rust_xlsxwriter adds it again.
-            let width = if stored > 1.0 { stored - EXCEL_WIDTH_PADDING } else { stored };
-            for col in first..=last.min(grid.max_width() + 16) {
-                sheet.set_column_width(col as u16, width)?;
-            }
-        }
-        for &(row, height) in &grid.layout.row_heights {
-            sheet.set_row_height(row, height)?;
-        }
+        self.write_sizes(sheet)?;
         let mut merges = excel_merges(grid.merges()).into_iter().peekable();
         for (row, cells) in rows.enumerate() {
             let (row, cells) = (row as u32, cells.borrow());
@@ -391,6 +435,68 @@ impl<'a> SheetCopy<'a> {
             self.end_run(sheet, col)?;
         }
         Ok(())
+    }
+
+    fn write_sizes(&self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
+        let grid = self.grid;
+        for &(first, last, stored) in &grid.layout.column_widths {
+            // The file stores widths with Excel's cell padding added; rust_xlsxwriter adds it again.
+            let width = if stored > 1.0 { stored - EXCEL_WIDTH_PADDING } else { stored };
+            for col in first..=last.min(grid.max_width() + 16) {
+                sheet.set_column_width(col as u16, width)?;
+            }
+        }
+        for &(row, height) in &grid.layout.row_heights {
+            sheet.set_row_height(row, height)?;
+        }
+        Ok(())
+    }
+
+    /// Everything of a spliced sheet but its bulk cells, which [`super::bulk_cells`] writes as the
+    /// file is saved: widths and heights, merges and the cells under them, the noted cells, the cells
+    /// the bulk leaves to rust_xlsxwriter and one cell of each look the bulk writes. The same cells,
+    /// formats and values as [`SheetCopy::write`] and [`SheetCopy::mark_findings`] give.
+    fn write_outline(&mut self, sheet: &mut Worksheet) -> Result<Placement, XlsxError> {
+        let grid = self.grid;
+        self.write_sizes(sheet)?;
+        let mut placement = Placement::new(grid.height());
+        for merge in excel_merges(grid.merges()).into_iter().filter(|m| m.first_row < grid.height()) {
+            let slot = self.slot(grid.cell(merge.first_row, merge.first_col), (merge.first_row, merge.first_col));
+            sheet.merge_range(merge.first_row, merge.first_col as u16, merge.last_row, merge.last_col as u16, "", self.format(slot))?;
+            for row in merge.first_row..=merge.last_row {
+                for col in merge.first_col..=merge.last_col {
+                    self.write_cell(sheet, row, col, grid.cell(row, col), Formatting::PerCell)?;
+                    placement.leave_to_writer(row, col);
+                }
+            }
+        }
+        for row in 0..grid.height() {
+            for (col, cell) in grid.row_cells(row).iter().enumerate() {
+                let col = col as u32;
+                if !is_written(cell) || placement.is_left_to_writer(row, col) || self.is_noted(row, col) {
+                    continue;
+                }
+                let bulk = writes(cell);
+                if bulk && !placement.needs_sample(cell.look) {
+                    placement.count_bulk(row, col);
+                    continue;
+                }
+                if bulk {
+                    placement.sample(cell.look, row, col);
+                }
+                self.write_cell(sheet, row, col, cell, Formatting::PerCell)?;
+                placement.leave_to_writer(row, col);
+            }
+        }
+        for (row, col) in self.noted_cells() {
+            placement.leave_to_writer(row, col);
+        }
+        self.mark_findings(sheet)?;
+        Ok(placement)
+    }
+
+    fn is_noted(&self, row: u32, col: u32) -> bool {
+        self.noted_rows.get(row as usize).copied().unwrap_or(false) && self.notes.contains_key(&(row, col))
     }
 
     /// Writes the noted cells of a sheet copied before the notes were known again, with their fill.
@@ -937,6 +1043,67 @@ mod tests {
         copy.mark_letting_go(grids.clone(), &checked, &Settings::default()).unwrap().save(&mut bytes).unwrap();
         let (taken, taken_fills) = values_and_fills(bytes, "附件1");
         assert_eq!((taken, taken_fills), (copied, copied_fills));
+    }
+
+    /// A sheet as calamine reads it back: values, each cell's whole style, merges.
+    type ReadBack = (calamine::Range<Data>, Vec<((u32, u32), Option<calamine::Style>)>, Vec<calamine::Dimensions>);
+
+    fn cells_with_styles(bytes: Vec<u8>, sheet: &str) -> ReadBack {
+        let mut xlsx = Xlsx::new(Cursor::new(bytes)).unwrap();
+        let range = xlsx.worksheet_range(sheet).unwrap();
+        let merges = xlsx.merge_cells_by_sheet_name(sheet).unwrap();
+        let mut cells = xlsx.worksheet_cells_reader(sheet).unwrap();
+        let mut styles = Vec::new();
+        while let Some((cell, style_id)) = cells.next_cell_with_style_id().unwrap() {
+            styles.push((cell.get_position(), cells.styles().get(style_id).cloned()));
+        }
+        (range, styles, merges)
+    }
+
+    /// The bulk of a copied sheet is written by budgetlint, the rest by rust_xlsxwriter: every kind of
+    /// cell — texts needing escapes, NaN, overlong texts, blanks with a format, cells under a merge,
+    /// noted cells, one past a row's end — comes out as the streamed copy (rust_xlsxwriter's alone) has it.
+    #[test]
+    fn a_spliced_sheet_comes_out_as_a_streamed_one() {
+        let cell = |value: Value, look: u16| GridCell { value, format: None, look };
+        let text = |t: &str| cell(Value::Text(t.into()), 0);
+        let number = |n: f64, look: u16| cell(Value::Number(n), look);
+        let mut rows = vec![
+            vec![text("项目名称"), text("调整后预算金额"), text("实际支出金额"), text("预算支出比例"), text("备注")],
+            vec![text("宣传经费"), number(100.0, 1), number(50.0, 1), number(0.9, 2), text("a<b&c>")],
+            vec![text("培训经费"), number(100.0, 1), text("约50"), number(0.5, 2), cell(Value::Text("".into()), 3)],
+            vec![text("会议经费"), number(100.0, 1), number(50.0, 1), number(0.5, 2)],
+            vec![],
+            vec![text("ctl\u{1}char"), text("_x0041_"), number(f64::NAN, 1), number(f64::INFINITY, 0), text(&"长".repeat(11_000))],
+            vec![text(" lead"), text("trail "), text("two\nlines"), cell(Value::Formula("A1+1".into()), 0), cell(Value::Bool(true), 3)],
+            vec![cell(Value::Error("#DIV/0!".into()), 0), cell(Value::Date("2020-06-30".into()), 1), text("合并"), text(""), text("盖住")],
+            vec![text("末行"), number(-0.0, 1), number(1e-7, 1), number(123456789012.5, 2)],
+        ];
+        rows[7].push(cell(Value::Empty, 3));
+        let merges = vec![Merge { first_row: 7, first_col: 2, last_row: 8, last_col: 4 }, Merge { first_row: 5, first_col: 4, last_row: 5, last_col: 4 }];
+        let mut grid = Grid::new("附件1", rows, merges);
+        grid.looks.push(CellLook { number_format: Some("#,##0.00".into()), ..CellLook::default() });
+        grid.looks.push(CellLook { number_format: Some("0.00%".into()), horizontal: Align::End, ..CellLook::default() });
+        grid.looks.push(CellLook { bold: true, wrap: true, ..CellLook::default() });
+        let grids = vec![grid];
+        assert!(is_spliced(&grids[0], STREAMING_ROWS));
+        let checked = check_grids(Path::new("t.xlsx"), &grids, &Settings::default());
+        let noted: Vec<&str> = checked.findings.iter().map(|f| f.rule).collect();
+        assert!(noted.contains(&"A001") && noted.contains(&"V002"), "{noted:?}");
+        let write = |streaming_rows| written(copy_sheets_streaming_above(&grids, streaming_rows).unwrap(), &grids, &checked);
+        let spliced = cells_with_styles(write(u32::MAX), "附件1");
+        let streamed = cells_with_styles(write(0), "附件1");
+        assert_eq!(spliced.0, streamed.0);
+        assert_eq!(spliced.1, streamed.1);
+        assert_eq!(spliced.2, streamed.2);
+        let (values, styles, _) = spliced;
+        assert_eq!(values.get_value((1, 4)), Some(&Data::String("a<b&c>".into())));
+        assert_eq!(values.get_value((5, 1)), Some(&Data::String("_x0041_".into())));
+        assert_eq!(values.get_value((6, 2)), Some(&Data::String("two\nlines".into())));
+        assert_eq!(values.get_value((6, 3)), Some(&Data::String("=A1+1".into())));
+        assert_eq!(values.get_value((8, 3)), Some(&Data::Float(123456789012.5)));
+        let bold_blank = styles.iter().find(|(at, _)| *at == (2, 4)).and_then(|(_, s)| s.as_ref()).and_then(|s| s.font.as_ref()).map(|f| f.is_bold());
+        assert_eq!(bold_blank, Some(true));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 pub mod annotated;
 pub mod atomic;
+mod bulk_cells;
 pub mod form_rollup;
+mod splice;
 
 use std::path::{Path, PathBuf};
 
@@ -33,8 +35,8 @@ pub enum Keep {
     FindingsOnly,
 }
 
-/// Runs `check` on this thread while the sheets are copied on another, then writes the annotated
-/// copy as [`write_annotated`] does. The check's result comes back even when writing fails.
+/// Runs `check` on this thread while the sheets not spliced are copied on another, then writes the
+/// annotated copy as [`write_annotated`] does. The check's result comes back even when writing fails.
 /// The grids are the caller's no more: a long sheet's rows are dropped as they are written.
 ///
 /// A sheet long enough to be streamed is not held whole meanwhile, where it can be read again: the
@@ -45,9 +47,7 @@ where
 {
     let (marked, mut checked) = if annotated::reads_cells_again(&grids) {
         let checked = check(Sheets::LettingGo(&mut grids));
-        let marked = annotated::copy_sheets(&grids).and_then(|copy| copy.mark(&grids, &checked, settings));
-        crate::parallel::drop_aside(grids);
-        (marked, checked)
+        (annotated::copy_sheets(&grids).and_then(|copy| copy.mark_letting_go(grids, &checked, settings)), checked)
     } else {
         let (copy, checked) = crate::parallel::both(|| annotated::copy_sheets(&grids), || check(Sheets::Kept(&grids)));
         (copy.and_then(|copy| copy.mark_letting_go(grids, &checked, settings)), checked)
