@@ -102,10 +102,15 @@ const MAX_PLAIN_BYTES: usize = 32_767;
 /// but tab and line feed, no `_x` that could read as an escape, none of U+FFFE and U+FFFF).
 fn plain_text(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.len() <= MAX_PLAIN_BYTES
-        && !bytes.iter().any(|&b| b < 0x20 && b != b'\t' && b != b'\n')
-        && !text.contains("_x")
-        && !text.contains(['\u{FFFE}', '\u{FFFF}'])
+    let needs_escape = |(at, &b): (usize, &u8)| match b {
+        b'\t' | b'\n' => false,
+        0..0x20 => true,
+        b'_' => bytes.get(at + 1) == Some(&b'x'),
+        // U+FFFE and U+FFFF in UTF-8.
+        0xEF => bytes.get(at + 1) == Some(&0xBF) && matches!(bytes.get(at + 2), Some(0xBE | 0xBF)),
+        _ => false,
+    };
+    bytes.len() <= MAX_PLAIN_BYTES && !bytes.iter().enumerate().any(needs_escape)
 }
 
 /// Whether anything at all is written for `cell` when it holds no note and no merge covers it (as
@@ -159,7 +164,8 @@ impl<'a> RowWriter<'a> {
             while let Some((_, xml)) = written.next_if(|(at, _)| *at < col) {
                 out.extend_from_slice(xml.as_bytes());
             }
-            if self.placement.is_left_to_writer(row, col) || !is_written(cell) || !writes(cell) {
+            // A cell the bulk cannot write is left to rust_xlsxwriter, as any written there is.
+            if self.placement.is_left_to_writer(row, col) || !is_written(cell) {
                 continue;
             }
             self.write_cell(row_number, col, cell, out);

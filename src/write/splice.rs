@@ -64,7 +64,8 @@ fn write_sheet(sheet: &SplicedSheet<'_>, xml: &str, out: &mut (impl Write + Send
     out.write_all(dimension(written.dimension, sheet.placement.bounds()).as_bytes())?;
     out.write_all(written.head_after_dimension.as_bytes())?;
     let write_rows = |send: &mut dyn FnMut(Vec<u8>) -> bool| {
-        let mut chunk = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
+        // Grown as needed: most sheets are far smaller than a chunk.
+        let mut chunk = Vec::new();
         for row in 0..end {
             let (attributes, cells) = written.rows.get(&row).map_or((None, &[][..]), |r| (Some(r.attributes.as_str()), r.cells.as_slice()));
             rows.write_row(row, attributes, cells, &mut chunk);
