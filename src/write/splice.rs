@@ -2,6 +2,7 @@
 //! package rust_xlsxwriter saved is copied entry by entry, compressed bytes as they are, but for those
 //! sheets, whose `<sheetData>` gets the bulk cells merged with rust_xlsxwriter's own.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 
@@ -18,7 +19,7 @@ use crate::read::layout::parse_a1;
 pub(super) struct SplicedSheet<'g> {
     /// Its part in the package, such as `xl/worksheets/sheet2.xml`.
     pub(super) part: String,
-    pub(super) grid: std::borrow::Cow<'g, Grid>,
+    pub(super) grid: Cow<'g, Grid>,
     pub(super) placement: Placement,
 }
 
@@ -55,10 +56,10 @@ pub(super) fn save_spliced(package: &[u8], sheets: &[SplicedSheet<'_>], level: u
     Ok(())
 }
 
-fn write_sheet(sheet: &SplicedSheet<'_>, xml: &str, out: &mut (impl Write + Send)) -> Result<(), XlsxError> {
+fn write_sheet(sheet: &SplicedSheet<'_>, xml: &str, out: &mut impl Write) -> Result<(), XlsxError> {
     let written = WrittenSheet::parse(xml).ok_or_else(|| XlsxError::CustomError(format!("{}: no <sheetData> as expected", sheet.part)))?;
     let style_of_look = written.styles_of(&sheet.placement);
-    let rows = RowWriter::new(&sheet.grid, &sheet.placement, style_of_look);
+    let row_writer = RowWriter::new(&sheet.grid, &sheet.placement, style_of_look);
     let end = sheet.grid.height().max(written.rows.keys().next_back().map_or(0, |last| last + 1));
     out.write_all(written.head_before_dimension.as_bytes())?;
     out.write_all(dimension(written.dimension, sheet.placement.bounds()).as_bytes())?;
@@ -68,7 +69,7 @@ fn write_sheet(sheet: &SplicedSheet<'_>, xml: &str, out: &mut (impl Write + Send
         let mut chunk = Vec::new();
         for row in 0..end {
             let (attributes, cells) = written.rows.get(&row).map_or((None, &[][..]), |r| (Some(r.attributes.as_str()), r.cells.as_slice()));
-            rows.write_row(row, attributes, cells, &mut chunk);
+            row_writer.write_row(row, attributes, cells, &mut chunk);
             if chunk.len() >= CHUNK_BYTES && !send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8))) {
                 return;
             }
