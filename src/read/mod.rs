@@ -15,7 +15,7 @@ pub mod table;
 pub mod text;
 pub mod unit;
 mod xls_formats;
-mod xml_scan;
+pub(crate) mod xml_scan;
 
 use std::path::Path;
 

@@ -35,6 +35,11 @@ pub(crate) struct Tag<'a> {
 }
 
 impl<'a> Tag<'a> {
+    /// The attributes written in a start tag, after its name (`r="A1" s="2"`).
+    pub(crate) fn new(attributes: &'a [u8]) -> Tag<'a> {
+        Tag { attributes }
+    }
+
     /// The raw value of attribute `key` (its qualified name, as written).
     pub(crate) fn raw(&self, key: &str) -> Option<&'a [u8]> {
         self.raw_where(|k| k == key.as_bytes())

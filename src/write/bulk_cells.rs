@@ -126,10 +126,10 @@ pub(super) fn is_written(cell: &GridCell) -> bool {
 /// Writes the bulk cells of one row, in column order, between `written` (rust_xlsxwriter's cells of
 /// the row, each with its column, in order), into `out`.
 pub(super) struct RowWriter<'a> {
-    pub(super) grid: &'a Grid,
-    pub(super) placement: &'a Placement,
+    grid: &'a Grid,
+    placement: &'a Placement,
     /// The style index of each look's format.
-    pub(super) style_of_look: Vec<u32>,
+    style_of_look: Vec<u32>,
     columns: Vec<String>,
 }
 
@@ -186,18 +186,11 @@ impl<'a> RowWriter<'a> {
 
     fn write_cell(&self, row_number: &str, col: u32, cell: &GridCell, out: &mut Vec<u8>) {
         let style = self.style_of_look.get(usize::from(cell.look)).copied().unwrap_or(0);
-        let (kind, text): (&[u8], Option<&str>) = match &cell.value {
-            Value::Text(t) if t.is_empty() => {
-                if style == 0 {
-                    return;
-                }
-                (b"", None)
-            }
-            Value::Number(_) | Value::Empty => (b"", None),
-            Value::Bool(_) => (b" t=\"b\"", None),
-            Value::Text(t) | Value::Error(t) | Value::Date(t) => (b" t=\"inlineStr\"", Some(t)),
-            Value::Formula(f) => (b" t=\"inlineStr\"", Some(f)),
-        };
+        let blank = matches!(&cell.value, Value::Empty) || matches!(&cell.value, Value::Text(t) if t.is_empty());
+        if blank && style == 0 {
+            // As Excel, and rust_xlsxwriter, leave out a blank cell of the default format.
+            return;
+        }
         out.extend_from_slice(b"<c r=\"");
         out.extend_from_slice(self.columns.get(col as usize).map_or("A", String::as_str).as_bytes());
         out.extend_from_slice(row_number.as_bytes());
@@ -207,29 +200,30 @@ impl<'a> RowWriter<'a> {
             out.extend_from_slice(itoa::Buffer::new().format(style).as_bytes());
             out.push(b'"');
         }
-        out.extend_from_slice(kind);
-        match (&cell.value, text) {
-            (Value::Number(n), _) => {
+        match &cell.value {
+            _ if blank => out.extend_from_slice(b"/>"),
+            Value::Number(n) => {
                 out.extend_from_slice(b"><v>");
                 out.extend_from_slice(ryu::Buffer::new().format_finite(*n).as_bytes());
                 out.extend_from_slice(b"</v></c>");
             }
-            (Value::Bool(b), _) => out.extend_from_slice(if *b { b"><v>1</v></c>" } else { b"><v>0</v></c>" }),
-            (value, Some(text)) => {
-                let whitespace = ['\t', '\n', ' '];
-                let formula = matches!(value, Value::Formula(_));
-                let preserve = (!formula && text.starts_with(whitespace)) || text.ends_with(whitespace);
-                out.extend_from_slice(if preserve { b"><is><t xml:space=\"preserve\">" } else { b"><is><t>" });
-                if formula {
-                    // A formula not safe to copy live is shown as its text.
-                    out.push(b'=');
-                }
-                escape_into(text, out);
-                out.extend_from_slice(b"</t></is></c>");
-            }
-            _ => out.extend_from_slice(b"/>"),
+            Value::Bool(b) => out.extend_from_slice(if *b { b" t=\"b\"><v>1</v></c>" } else { b" t=\"b\"><v>0</v></c>" }),
+            Value::Text(t) | Value::Error(t) | Value::Date(t) => inline_string("", t, out),
+            // A formula not safe to copy live is shown as its text.
+            Value::Formula(f) => inline_string("=", f, out),
+            Value::Empty => {}
         }
     }
+}
+
+/// The rest of an inline-string cell holding `prefix` and `text`.
+fn inline_string(prefix: &str, text: &str, out: &mut Vec<u8>) {
+    let whitespace = ['\t', '\n', ' '];
+    let preserve = (prefix.is_empty() && text.starts_with(whitespace)) || text.ends_with(whitespace);
+    out.extend_from_slice(if preserve { b" t=\"inlineStr\"><is><t xml:space=\"preserve\">" } else { b" t=\"inlineStr\"><is><t>" });
+    out.extend_from_slice(prefix.as_bytes());
+    escape_into(text, out);
+    out.extend_from_slice(b"</t></is></c>");
 }
 
 fn escape_into(text: &str, out: &mut Vec<u8>) {

@@ -14,6 +14,7 @@ use super::bulk_cells::{widened, Bounds, Placement, RowWriter};
 use crate::model::CellRef;
 use crate::read::grid::Grid;
 use crate::read::layout::parse_a1;
+use crate::read::xml_scan::Tag;
 
 /// A sheet of the package whose bulk cells are still to be written.
 pub(super) struct SplicedSheet<'g> {
@@ -119,10 +120,7 @@ fn deflate_while_writing(write_rows: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> bool
 
 /// rust_xlsxwriter's `<dimension ref>` of the cells it wrote, grown to the bulk's.
 fn dimension(written: Option<Bounds>, bulk: Option<Bounds>) -> String {
-    let bounds = match (written, bulk) {
-        (Some(written), bulk) => Some(widened(bulk, written)),
-        (None, bulk) => bulk,
-    };
+    let bounds = written.map(|written| widened(bulk, written)).or(bulk);
     let reference = match bounds {
         None => "A1".to_string(),
         Some((r0, c0, r1, c1)) if (r0, c0) == (r1, c1) => CellRef::new(r0, c0).to_string(),
@@ -187,7 +185,8 @@ impl<'x> WrittenSheet<'x> {
         let mut styles = Vec::new();
         for (look, (row, col)) in placement.look_samples() {
             let cell = self.rows.get(&row).and_then(|r| r.cells.iter().find(|(c, _)| *c == col));
-            let style = cell.and_then(|(_, xml)| attribute(xml, " s=\"")).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let attributes = cell.and_then(|(_, xml)| next_tag(xml, "<c "));
+            let style = attributes.and_then(|tag| attribute(tag.attributes, "s")?.parse().ok()).unwrap_or(0);
             if styles.len() <= look {
                 styles.resize(look + 1, 0);
             }
@@ -200,23 +199,18 @@ impl<'x> WrittenSheet<'x> {
 fn parse_rows(data: &str) -> Option<BTreeMap<u32, WrittenRow<'_>>> {
     let mut rows = BTreeMap::new();
     let mut rest = data;
-    while let Some(start) = rest.find("<row ") {
-        let tag_end = start + rest[start..].find('>')?;
-        let empty = rest[..tag_end].ends_with('/');
-        let attributes_text = &rest[start + "<row".len()..if empty { tag_end - 1 } else { tag_end }];
-        let row: u32 = attribute(attributes_text, " r=\"")?.parse().ok()?;
-        let attributes = without_attribute(attributes_text, " spans=\"");
+    while let Some(tag) = next_tag(rest, "<row ") {
+        let row: u32 = attribute(tag.attributes, "r")?.parse().ok()?;
+        let attributes = without_attribute(tag.attributes, " spans=\"");
         let mut cells = Vec::new();
-        rest = &rest[tag_end + 1..];
-        if !empty {
+        rest = &rest[tag.end..];
+        if !tag.empty {
             let row_end = rest.find("</row>")?;
             let mut inside = &rest[..row_end];
-            while let Some(cell_start) = inside.find("<c ") {
-                let open_end = cell_start + inside[cell_start..].find('>')?;
-                let cell_end = if inside[..open_end].ends_with('/') { open_end + 1 } else { open_end + inside[open_end..].find("</c>")? + "</c>".len() };
-                let xml = &inside[cell_start..cell_end];
-                let (_, col) = parse_a1(attribute(xml, " r=\"")?)?;
-                cells.push((col, xml));
+            while let Some(cell) = next_tag(inside, "<c ") {
+                let cell_end = if cell.empty { cell.end } else { cell.end + inside[cell.end..].find("</c>")? + "</c>".len() };
+                let (_, col) = parse_a1(attribute(cell.attributes, "r")?)?;
+                cells.push((col, &inside[cell.start..cell_end]));
                 inside = &inside[cell_end..];
             }
             rest = &rest[row_end + "</row>".len()..];
@@ -226,11 +220,28 @@ fn parse_rows(data: &str) -> Option<BTreeMap<u32, WrittenRow<'_>>> {
     Some(rows)
 }
 
-/// The value of the attribute that `name` (such as ` r="`) starts, in an element's text.
-fn attribute<'x>(text: &'x str, name: &str) -> Option<&'x str> {
-    let start = text.find(name)? + name.len();
-    let end = start + text[start..].find('"')?;
-    Some(&text[start..end])
+/// A start tag found in rust_xlsxwriter's XML, whose attribute values hold no `>`.
+struct StartTag<'x> {
+    /// Where its `<` is, and where the tag ends (after its `>`).
+    start: usize,
+    end: usize,
+    /// Its attributes' text, with the space before them.
+    attributes: &'x str,
+    /// `<c …/>`, with no content.
+    empty: bool,
+}
+
+/// The first start tag in `text` that begins with `opening` (such as `<row `).
+fn next_tag<'x>(text: &'x str, opening: &str) -> Option<StartTag<'x>> {
+    let start = text.find(opening)?;
+    let close = start + text[start..].find('>')?;
+    let empty = text[..close].ends_with('/');
+    let attributes = &text[start + opening.len() - 1..if empty { close - 1 } else { close }];
+    Some(StartTag { start, end: close + 1, attributes, empty })
+}
+
+fn attribute<'x>(attributes: &'x str, key: &str) -> Option<&'x str> {
+    std::str::from_utf8(Tag::new(attributes.as_bytes()).raw(key)?).ok()
 }
 
 fn without_attribute(text: &str, name: &str) -> String {
