@@ -19,6 +19,7 @@ use crate::read::layout::{self, read_xlsx_layouts, SheetEntry, SheetLayout};
 use crate::read::ods_formats::{read_ods_formats, repeat_count, OdsFormats};
 use crate::read::sniff::{self, FileKind, XlsSurveyError};
 use crate::read::xls_formats::CellFormats;
+use crate::read::xlsx_cells::ScannedBook;
 
 /// A cell's value as stored.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -736,7 +737,8 @@ fn check_sheet_count(path: &Path, count: usize, limits: &ReadLimits) -> Result<(
 }
 
 /// The cells spent on the sheet being read and on the workbook so far.
-struct Budget {
+#[derive(Clone)]
+pub(crate) struct Budget {
     sheet: u64,
     workbook: u64,
     /// Cells covered by the merges of the sheets so far.
@@ -813,7 +815,7 @@ fn check_position(row: u32, col: u32) -> std::result::Result<(), Limit> {
 }
 
 /// A cell's text within [`ReadLimits::max_cell_chars`] (bytes first: cheap, and a bound on chars).
-fn check_text(text: &str, row: u32, col: u32, limits: &ReadLimits) -> std::result::Result<(), Limit> {
+pub(crate) fn check_text(text: &str, row: u32, col: u32, limits: &ReadLimits) -> std::result::Result<(), Limit> {
     if text.len() as u64 > limits.max_cell_chars {
         let chars = text.chars().count() as u64;
         if chars > limits.max_cell_chars {
@@ -1137,7 +1139,7 @@ fn read_xlsx<RS: Read + Seek>(
             quietly(|| source.open().map_err(|e| e.to_string()).and_then(|input| read_xlsx_layouts(input, &worksheets, &stop)))
                 .unwrap_or_else(|panic| Err(format!("layout reader: {panic}")))
         },
-        || read_all_xlsx_cells(&mut xlsx, &worksheets, limits, &stop),
+        || read_all_xlsx_cells(&mut xlsx, source, &worksheets, limits, &stop),
     );
     let cells = cells.map_err(|(name, limit)| too_large(path, Some(name), limit))?;
     let layouts = layouts.map_err(|detail| not_a_spreadsheet(path, FileKind::Xlsx, detail))?;
@@ -1177,14 +1179,17 @@ fn read_xlsx<RS: Read + Seek>(
 /// sheet's error alone; a bound passed refuses the workbook, naming the sheet, and sets `stop`.
 fn read_all_xlsx_cells<'n, RS: Read + Seek>(
     xlsx: &mut Xlsx<RS>,
+    source: Source<'_>,
     worksheets: &'n [String],
     limits: &ReadLimits,
     stop: &AtomicBool,
 ) -> std::result::Result<Vec<std::result::Result<SheetCells, String>>, (&'n str, Limit)> {
     let mut budget = Budget::new(limits);
     let mut cells = Vec::with_capacity(worksheets.len());
+    let is_1904 = xlsx.has_1904_epoch();
+    let mut scanned = quietly(|| source.open().ok().and_then(|input| ScannedBook::open(input, is_1904))).ok().flatten();
     for name in worksheets {
-        let read = quietly(|| read_xlsx_cells(xlsx, name, &mut budget, limits))
+        let read = quietly(|| read_xlsx_cells(xlsx, name, scanned.as_mut(), &mut budget, limits))
             .unwrap_or_else(|panic| Err(SheetError::Reader(format!("internal error: {panic}"))));
         match read {
             Ok(read) => cells.push(Ok(read)),
@@ -1200,11 +1205,11 @@ fn read_all_xlsx_cells<'n, RS: Read + Seek>(
 }
 
 /// Reservation caps, so a sheet claiming to be a million rows wide costs nothing up front.
-const MAX_RESERVED_ROWS: u32 = 1 << 16;
-const MAX_RESERVED_WIDTH: u32 = 64;
+pub(crate) const MAX_RESERVED_ROWS: u32 = 1 << 16;
+pub(crate) const MAX_RESERVED_WIDTH: u32 = 64;
 
 /// Puts `cell` at (`row`, `col`), growing the rows as needed and spending what grows on `budget`.
-fn place(
+pub(crate) fn place(
     rows: &mut Vec<Vec<GridCell>>,
     row: u32,
     col: u32,
@@ -1242,13 +1247,22 @@ pub(crate) fn cell_at(cells: &mut Vec<GridCell>, col: u32) -> &mut GridCell {
     &mut cells[col]
 }
 
+/// A sheet's cells, by the tag scanner where it reads them as calamine would ([`crate::read::xlsx_cells`]),
+/// by calamine's cell reader otherwise.
 fn read_xlsx_cells<RS: Read + Seek>(
     xlsx: &mut Xlsx<RS>,
     name: &str,
+    scanned: Option<&mut ScannedBook<impl Read + Seek>>,
     budget: &mut Budget,
     limits: &ReadLimits,
 ) -> std::result::Result<SheetCells, SheetError> {
     let mut reader = xlsx.worksheet_cells_reader(name)?;
+    if let Some(book) = scanned {
+        // A panic in the scanner leaves the sheet to calamine, the budget as it was.
+        if let Ok(Some(cells)) = quietly(|| book.read_sheet(name, reader.styles(), budget, limits)) {
+            return Ok(cells);
+        }
+    }
     let mut maker = CellMaker::default();
     // The sheet states its size up front; reserving it (within reason) saves regrowing vectors.
     let size = reader.dimensions();
@@ -1276,12 +1290,13 @@ fn read_xlsx_cells<RS: Read + Seek>(
 }
 
 /// What one pass over an .xlsx sheet's cells gives.
-struct SheetCells {
-    rows: Vec<Vec<GridCell>>,
-    looks: Vec<CellLook>,
+#[derive(Debug)]
+pub(crate) struct SheetCells {
+    pub(crate) rows: Vec<Vec<GridCell>>,
+    pub(crate) looks: Vec<CellLook>,
     /// Whether no cell came in a row above the one before it, as every writer puts them: the cells
     /// can then be read again row by row ([`crate::read::again`]).
-    in_order: bool,
+    pub(crate) in_order: bool,
 }
 
 /// Makes grid cells of an .xlsx reader's cells: texts shared, number formats and looks by style.
@@ -1304,6 +1319,15 @@ impl CellMaker {
         // A cell element without a value is kept (with its format): it is most likely a formula
         // whose result the file does not hold, which the formulas' pass may compute.
         let value = value_of_ref(data, &mut self.texts);
+        self.make_value(value, style_id, styles)
+    }
+
+    /// `text` as a cell's: one block for a short text met again.
+    pub(crate) fn share(&mut self, text: &str) -> Arc<str> {
+        self.texts.share(text)
+    }
+
+    pub(crate) fn make_value(&mut self, value: Value, style_id: usize, styles: &[calamine::Style]) -> GridCell {
         // A style the workbook does not have is the default one.
         let style_id = if style_id < styles.len() { style_id } else { 0 };
         if self.by_style.len() <= style_id {
@@ -1600,7 +1624,7 @@ fn grid_from_range(
 }
 
 /// A date as people write it (`2024-03-01`, `2024-03-01 14:30:00`); a duration as its serial number.
-fn date_text(date: &calamine::ExcelDateTime) -> String {
+pub(crate) fn date_text(date: &calamine::ExcelDateTime) -> String {
     if date.is_duration() {
         return date.to_string();
     }
@@ -1692,6 +1716,29 @@ fn look_of(style: Option<&calamine::Style>) -> CellLook {
             _ => Align::Default,
         }),
     }
+}
+
+/// Each sheet of an .xlsx as the tag scanner reads it (`None` where it leaves the sheet to calamine)
+/// and as calamine's cell reader reads it, written out.
+#[cfg(test)]
+pub(crate) fn sheets_read_both_ways(bytes: &[u8]) -> std::result::Result<Vec<(String, Option<String>, String)>, String> {
+    let mut xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut book = ScannedBook::open(Cursor::new(bytes), xlsx.has_1904_epoch());
+    let limits = ReadLimits::default();
+    let mut sheets = Vec::new();
+    for name in xlsx.sheet_names() {
+        let scanned = match xlsx.worksheet_cells_reader(&name) {
+            Ok(reader) => book.as_mut().and_then(|b| b.read_sheet(&name, reader.styles(), &mut Budget::new(&limits), &limits)),
+            Err(_) => continue,
+        };
+        let read = match read_xlsx_cells(&mut xlsx, &name, None::<&mut ScannedBook<Cursor<&[u8]>>>, &mut Budget::new(&limits), &limits) {
+            Ok(cells) => format!("{cells:?}"),
+            Err(SheetError::Reader(e)) => format!("error {e}"),
+            Err(SheetError::Limit(limit)) => format!("limit {limit:?}"),
+        };
+        sheets.push((name, scanned.map(|cells| format!("{cells:?}")), read));
+    }
+    Ok(sheets)
 }
 
 #[cfg(test)]

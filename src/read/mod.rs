@@ -16,6 +16,7 @@ pub mod text;
 pub mod unit;
 mod xls_formats;
 pub(crate) mod xml_scan;
+mod xlsx_cells;
 
 use std::path::Path;
 

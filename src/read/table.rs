@@ -363,14 +363,15 @@ fn plan_body(grid: &Grid, header: &Header) -> (Vec<Planned>, Vec<RowShape>, u32)
             break;
         }
         let kind = classify(grid, row, &label_cols);
-        let no_figures = figure_columns(header).all(|col| matches!(raw_field(grid.cell(row, col), CellRef::new(row, col)), RawField::Blank(_)));
         let project = header.columns.project.and_then(|col| label_text(grid.cell(row, col)));
         let shape = shape_of(grid, header, row, project.as_deref());
         // After the closing 合计 only its own breakdown (其中：财政拨款 …) still belongs to the table.
         if closing && !(kind.is_none() && (shape.breakdown_head || shape.continues_breakdown)) {
             break;
         }
-        if kind.is_none() && project.is_none() && no_figures {
+        // Figures are read only for a row that could be a stray note: most rows name their project.
+        let no_figures = || figure_columns(header).all(|col| matches!(raw_field(grid.cell(row, col), CellRef::new(row, col)), RawField::Blank(_)));
+        if kind.is_none() && project.is_none() && no_figures() {
             row += 1;
             continue;
         }

@@ -55,6 +55,11 @@ impl<'a> Tag<'a> {
         decoded(self.raw_where(|k| k.ends_with(suffix.as_bytes()))?)
     }
 
+    /// Every attribute as written: (qualified name, raw value).
+    pub(crate) fn attributes(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        Attributes { rest: self.attributes }
+    }
+
     fn raw_where(&self, wanted: impl Fn(&[u8]) -> bool) -> Option<&'a [u8]> {
         Attributes { rest: self.attributes }.find(|(k, _)| wanted(k)).map(|(_, v)| v)
     }
