@@ -424,7 +424,9 @@ fn classify(grid: &Grid, row: u32, label_cols: &[u32]) -> Option<RowKind> {
 /// The rows carrying one label share it.
 fn carried_label(grid: &Grid, col: Option<u32>, row: u32, kind: RowKind, current: &mut Option<Arc<str>>) -> Option<Arc<str>> {
     let col = col?;
-    let written = label_text(grid.visible(row, col)).map(|t| strip_ordinal(&squash(&t)).to_string());
+    let label = label_text(grid.visible(row, col));
+    let squashed = label.as_deref().map(squash);
+    let written = squashed.as_deref().map(strip_ordinal);
     match kind {
         RowKind::Total => None,
         RowKind::Subtotal => {
@@ -432,7 +434,8 @@ fn carried_label(grid: &Grid, col: Option<u32>, row: u32, kind: RowKind, current
             named.map(Arc::from).or_else(|| current.clone())
         }
         _ => {
-            if let Some(name) = written.filter(|t| !t.is_empty() && current.as_deref() != Some(t.as_str())) {
+            // Most rows repeat the label above: it is compared before it is copied.
+            if let Some(name) = written.filter(|t| !t.is_empty() && current.as_deref() != Some(*t)) {
                 *current = Some(Arc::from(name));
             }
             current.clone()
@@ -440,14 +443,19 @@ fn carried_label(grid: &Grid, col: Option<u32>, row: u32, kind: RowKind, current
     }
 }
 
-fn label_text(cell: &GridCell) -> Option<String> {
-    let text = cell.value.display()?;
-    let text = text.trim();
-    let text: String = match text.contains(['\n', '\r']) {
-        true => text.chars().filter(|c| *c != '\n' && *c != '\r').collect(),
-        false => text.to_string(),
+fn label_text(cell: &GridCell) -> Option<Cow<'_, str>> {
+    let label = match cell.value.display()? {
+        Cow::Borrowed(text) => without_line_breaks(text.trim()),
+        Cow::Owned(text) => Cow::Owned(without_line_breaks(text.trim()).into_owned()),
     };
-    (!text.is_empty()).then_some(text)
+    (!label.is_empty()).then_some(label)
+}
+
+fn without_line_breaks(text: &str) -> Cow<'_, str> {
+    match text.contains(['\n', '\r']) {
+        true => Cow::Owned(text.chars().filter(|c| *c != '\n' && *c != '\r').collect()),
+        false => Cow::Borrowed(text),
+    }
 }
 
 const FOOTER_MARKS: &[&str] =
