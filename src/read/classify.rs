@@ -182,6 +182,30 @@ mod tests {
         typed(&rows, Vec::new())
     }
 
+    /// [`structured`]'s rows again and again, long enough to be read on both cores when kept: its
+    /// departments, merged down or written once, carried across the halves.
+    fn structured_long() -> Grid {
+        let mut rows = owned(&[&["序号", "科室", "项目名称", "年初预算金额", "调整后预算金额", "实际支出金额", "预算支出比例", "备用", "偏差原因"]]);
+        let mut merges = Vec::new();
+        for block in 0..700u32 {
+            let department = format!("{}科", block / 3);
+            let first = rows.len() as u32 + 1;
+            if block % 2 == 0 {
+                merges.push(crate::read::grid::Merge { first_row: first, first_col: 1, last_row: first + 2, last_col: 1 });
+            }
+            let written = if block % 3 == 0 { department.as_str() } else { "" };
+            rows.extend(owned(&[
+                &["一、", "", "城市运行类", "30", "30", "27", "0.9", "3", ""],
+                &["1", written, "宣传经费", "10", "10", "9", "0.9", "1", "受疫情影响"],
+                &["", "", "其中：财政拨款", "8", "8", "7", "", "", ""],
+                &["2", "", "会议经费", "20", "20", "18", "0.8", "2", ""],
+                &["", "小计", "", "30", "30", "27", "0.9", "3", ""],
+            ]));
+        }
+        rows.extend(owned(&[&["", "合计", "", "21000", "21000", "18900", "0.9", "2100", ""]]));
+        typed(&rows, merges)
+    }
+
     /// A list longer than one block of rows let go at once.
     fn long() -> Grid {
         let mut rows = owned(&[&["序号", "项目名称", "年初预算金额", "调整后预算金额", "实际支出金额", "预算支出比例"]]);
@@ -195,11 +219,13 @@ mod tests {
     #[test]
     fn letting_go_of_the_cells_reads_the_same_documents() {
         let path = std::path::Path::new("t.xlsx");
-        let grids = vec![structured(), side_by_side(), long()];
+        let grids = vec![structured(), side_by_side(), long(), structured_long()];
         let kept = crate::read::workbook_from_grids(path, &grids);
         let let_go = crate::read::workbook_letting_go(path, &mut { grids });
         assert_eq!(kept, let_go);
-        assert_eq!(kept.tables.len(), 4);
+        assert_eq!(kept.tables.len(), 5);
+        let departments = |t: &crate::model::ListTable| t.rows.iter().filter_map(|r| r.department.clone()).collect::<std::collections::HashSet<_>>().len();
+        assert_eq!(departments(&kept.tables[4]), 234, "every block's department carried, across the halves too");
         let structured = &kept.tables[0];
         assert_eq!(structured.columns.extra_amounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["unplaced_备用"]);
         let kinds: Vec<RowKind> = structured.rows.iter().map(|r| r.kind).collect();

@@ -357,6 +357,10 @@ pub trait SheetRows {
     fn grid(&self) -> &Grid;
     /// Row `row` will not be read again.
     fn done_with(&mut self, row: u32);
+    /// Whether rows stay once read: they may then be read in any order, on either core.
+    fn keeps_rows(&self) -> bool {
+        false
+    }
 }
 
 impl SheetRows for &Grid {
@@ -365,6 +369,10 @@ impl SheetRows for &Grid {
     }
 
     fn done_with(&mut self, _row: u32) {}
+
+    fn keeps_rows(&self) -> bool {
+        true
+    }
 }
 
 /// A sheet whose rows are dropped as a list reads them, so that a long list is held as its rows and

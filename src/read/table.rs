@@ -181,18 +181,21 @@ impl TablePlan {
             extra.values.reserve_exact(self.body.len());
         }
         let mut carried = Carried::default();
-        for planned in &self.body {
+        if sheet.keeps_rows() && self.body.len() >= ROWS_READ_IN_HALVES {
+            // The cells of a row are read on either core; the labels carried down the rows, in order.
             let grid = sheet.grid();
-            rows.push(self.read_row(grid, *planned, &mut carried));
-            for extra in &mut self.table.extras {
-                extra.values.push(grid.cell(planned.row, extra.col).value.display().map(|t| CompactString::from(t.trim())));
+            let (top, bottom) = self.body.split_at(self.body.len() / 2);
+            let (bottom, top) = crate::parallel::both(|| self.read_rows(grid, bottom), || self.read_rows(grid, top));
+            for read in top.into_iter().chain(bottom) {
+                rows.push(self.settle_row(read, &mut carried));
             }
-            for candidate in &mut self.candidates {
-                let (field, look) = candidate.read(grid, planned.row);
-                candidate.fields.push(field);
-                candidate.looks.push(look);
+        } else {
+            for at in 0..self.body.len() {
+                let planned = self.body[at];
+                let read = self.read_row(sheet.grid(), planned);
+                rows.push(self.settle_row(read, &mut carried));
+                sheet.done_with(planned.row);
             }
-            sheet.done_with(planned.row);
         }
         settle_structure(&mut rows, &self.shapes, self.header.columns.department.is_none());
         self.table.rows = rows;
@@ -200,14 +203,19 @@ impl TablePlan {
         self.table
     }
 
-    fn read_row(&self, grid: &Grid, Planned { row, kind }: Planned, carried: &mut Carried) -> ListRow {
+    fn read_rows<'g>(&self, grid: &'g Grid, body: &[Planned]) -> Vec<RowRead<'g>> {
+        body.iter().map(|planned| self.read_row(grid, *planned)).collect()
+    }
+
+    /// Row `row` as its cells tell it, without what the rows above it carry down.
+    fn read_row<'g>(&self, grid: &'g Grid, Planned { row, kind }: Planned) -> RowRead<'g> {
         let columns = &self.header.columns;
         let mut list_row = ListRow {
             kind,
             row,
             seq: columns.seq.filter(|_| kind == RowKind::Project).and_then(|col| label_text(grid.cell(row, col))).map(CompactString::from),
-            unit: carried_label(grid, columns.unit, row, kind, &mut carried.unit),
-            department: carried_label(grid, columns.department, row, kind, &mut carried.department),
+            unit: None,
+            department: None,
             project: columns.project.filter(|_| kind == RowKind::Project).and_then(|col| label_text(grid.cell(row, col))).map(CompactString::from),
             budget_initial: Field::Absent,
             budget_adjusted: Field::Absent,
@@ -228,8 +236,42 @@ impl TablePlan {
                 FigureSlot::ExtraAmount => list_row.extra_amounts.push(field),
             }
         }
+        RowRead {
+            list_row,
+            unit: written_label(grid, columns.unit, row),
+            department: written_label(grid, columns.department, row),
+            extras: self.table.extras.iter().map(|extra| grid.cell(row, extra.col).value.display().map(|t| CompactString::from(t.trim()))).collect(),
+            candidates: self.candidates.iter().map(|candidate| candidate.read(grid, row)).collect(),
+        }
+    }
+
+    /// The row with the labels carried down to it; its extra columns' cells kept with the table's.
+    fn settle_row(&mut self, read: RowRead<'_>, carried: &mut Carried) -> ListRow {
+        let RowRead { mut list_row, unit, department, extras, candidates } = read;
+        list_row.unit = carried_label(unit.as_deref(), list_row.kind, &mut carried.unit);
+        list_row.department = carried_label(department.as_deref(), list_row.kind, &mut carried.department);
+        for (extra, value) in self.table.extras.iter_mut().zip(extras) {
+            extra.values.push(value);
+        }
+        for (candidate, (field, look)) in self.candidates.iter_mut().zip(candidates) {
+            candidate.fields.push(field);
+            candidate.looks.push(look);
+        }
         list_row
     }
+}
+
+/// Lists shorter than this are read on one core: a thread costs about what a few hundred rows do.
+const ROWS_READ_IN_HALVES: usize = 2_000;
+
+/// A row read from its cells alone: its department and unit as written in it (or shown there by a
+/// merge), not yet carried down from the rows above.
+struct RowRead<'g> {
+    list_row: ListRow,
+    unit: Option<Cow<'g, str>>,
+    department: Option<Cow<'g, str>>,
+    extras: Vec<Option<CompactString>>,
+    candidates: Vec<(Field, AmountLook)>,
 }
 
 /// The department and unit written once and carried down the rows below.
@@ -419,14 +461,22 @@ fn classify(grid: &Grid, row: u32, label_cols: &[u32]) -> Option<RowKind> {
     })
 }
 
-/// The department (or unit) of a row: merged down, written once and left blank below, or repeated;
-/// without the numbering a level row writes before it (`一、综合办公室`).
+/// The department (or unit) a row writes in column `col` (or a merge shows there), without the
+/// numbering a level row writes before it (`一、综合办公室`).
+fn written_label(grid: &Grid, col: Option<u32>, row: u32) -> Option<Cow<'_, str>> {
+    let label = label_text(grid.visible(row, col?))?;
+    Some(match squash(&label) {
+        Cow::Borrowed(squashed) => match label {
+            Cow::Borrowed(text) => Cow::Borrowed(strip_ordinal(text)),
+            Cow::Owned(_) => Cow::Owned(strip_ordinal(squashed).to_string()),
+        },
+        Cow::Owned(squashed) => Cow::Owned(strip_ordinal(&squashed).to_string()),
+    })
+}
+
+/// The department (or unit) of a row: merged down, written once and left blank below, or repeated.
 /// The rows carrying one label share it.
-fn carried_label(grid: &Grid, col: Option<u32>, row: u32, kind: RowKind, current: &mut Option<Arc<str>>) -> Option<Arc<str>> {
-    let col = col?;
-    let label = label_text(grid.visible(row, col));
-    let squashed = label.as_deref().map(squash);
-    let written = squashed.as_deref().map(strip_ordinal);
+fn carried_label(written: Option<&str>, kind: RowKind, current: &mut Option<Arc<str>>) -> Option<Arc<str>> {
     match kind {
         RowKind::Total => None,
         RowKind::Subtotal => {
@@ -461,13 +511,17 @@ fn without_line_breaks(text: &str) -> Cow<'_, str> {
 const FOOTER_MARKS: &[&str] =
     &["填报人", "填表人", "制表人", "联系电话", "填报日期", "审核人", "单位负责人", "财务负责人", "注:", "说明:"];
 
+/// Whether `c` is the first character of one of [`FOOTER_MARKS`]: every cell of every row is asked.
+fn may_start_footer(c: char) -> bool {
+    matches!(c, '填' | '制' | '联' | '审' | '单' | '财' | '注' | '说')
+}
+
 fn is_footer(grid: &Grid, row: u32, band: &Range<u32>) -> bool {
     (band.start..band.end.min(grid.width(row))).any(|col| {
         let GridCell { value: Value::Text(text), .. } = grid.cell(row, col) else { return false };
         let first = text.trim_start().chars().next().map(crate::read::text::to_half_width);
         // Squash only texts that start like a footer mark.
-        first.is_some_and(|c| FOOTER_MARKS.iter().any(|mark| mark.starts_with(c)))
-            && FOOTER_MARKS.iter().any(|mark| squash(text).starts_with(mark))
+        first.is_some_and(may_start_footer) && FOOTER_MARKS.iter().any(|mark| squash(text).starts_with(mark))
     })
 }
 
@@ -709,6 +763,14 @@ fn settle(raw: RawField, shown: impl Fn(&RawNumber) -> (Decimal, u32)) -> Field 
 mod tests {
     use super::*;
     use crate::read::grid::{Grid, Merge, Value};
+
+    #[test]
+    fn every_footer_mark_starts_with_a_character_footers_start_with() {
+        for mark in FOOTER_MARKS {
+            assert!(mark.chars().next().is_some_and(may_start_footer), "{mark}");
+        }
+        assert!(!"项目名称".chars().next().is_some_and(may_start_footer));
+    }
 
     fn t(s: &str) -> Value {
         if s.is_empty() { Value::Empty } else { Value::Text(s.into()) }
