@@ -19,7 +19,7 @@ use zip::ZipArchive;
 use crate::error::Limit;
 use crate::read::grid::{check_text, date_text, place, Budget, CellMaker, GridCell, ReadLimits, SheetCells, Value, EXCEL_COLUMNS, EXCEL_ROWS, MAX_RESERVED_ROWS, MAX_RESERVED_WIDTH};
 use crate::read::layout::workbook_sheets;
-use crate::read::xml_scan::{self, Tag, Visitor};
+use crate::read::xml_scan::{self, Skipped, Tag, Visitor};
 
 /// What a number shown in a style is taken for, as calamine takes it (a date or a time span).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,13 +151,21 @@ impl Visitor for StringsReading<'_> {
     }
 
     fn wants_text(&self) -> bool {
-        self.open.as_ref().is_some_and(RichText::in_text)
+        true
+    }
+
+    fn skipped(&mut self, what: Skipped) {
+        self.gave_up.fetch_or(what == Skipped::Declaration, Ordering::Relaxed);
     }
 
     fn text(&mut self, text: &[u8], cdata: bool) -> Result<(), String> {
-        match self.open.as_mut().map(|open| open.text(text, cdata)) {
-            Some(false) => Err(GAVE_UP.into()),
-            _ => Ok(()),
+        let fine = match self.open.as_mut().filter(|open| open.in_text()) {
+            Some(open) => open.text(text, cdata),
+            None => cdata || references_closed(text),
+        };
+        match fine {
+            true => Ok(()),
+            false => Err(GAVE_UP.into()),
         }
     }
 }
@@ -186,7 +194,10 @@ impl RichText {
         }
         match name {
             b"rPh" => self.phonetic = true,
-            b"t" if !self.phonetic => self.piece = Some((tag.raw("xml:space") == Some(b"preserve"), String::new())),
+            b"t" if !self.phonetic => match strict_attribute(tag, b"xml:space") {
+                Ok(space) => self.piece = Some((space == Some(b"preserve"), String::new())),
+                Err(AttributesWrittenOtherwise) => return false,
+            },
             _ => {}
         }
         true
@@ -214,6 +225,21 @@ impl RichText {
             None => true,
         }
     }
+}
+
+/// Whether every `&` of a text not read starts a reference closed by its `;`, of ASCII name characters:
+/// quick-xml refuses a reference left open.
+fn references_closed(text: &[u8]) -> bool {
+    let mut rest = text;
+    while let Some(amp) = memchr::memchr(b'&', rest) {
+        let name_len = rest[amp + 1..].iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'#' | b'_' | b':' | b'.' | b'-')).count();
+        let after = amp + 1 + name_len;
+        if name_len == 0 || rest.get(after) != Some(&b';') {
+            return false;
+        }
+        rest = &rest[after + 1..];
+    }
+    true
 }
 
 /// Appends `raw` text to `out` with its references resolved; false where calamine could read it
@@ -258,6 +284,21 @@ fn reference(name: &str) -> Option<char> {
         }
     };
     (c >= ' ' || matches!(c, '\t' | '\n' | '\r')).then_some(c)
+}
+
+/// A tag whose attributes are not all written `name="value"`: calamine refuses it, or may read it otherwise.
+struct AttributesWrittenOtherwise;
+
+/// The raw value of attribute `key`, when every attribute of `tag` is well written.
+fn strict_attribute<'t>(tag: &Tag<'t>, key: &[u8]) -> Result<Option<&'t [u8]>, AttributesWrittenOtherwise> {
+    let mut attributes = tag.attributes();
+    let mut found = None;
+    for (name, value) in attributes.by_ref() {
+        if name == key && found.replace(value).is_some() {
+            return Err(AttributesWrittenOtherwise);
+        }
+    }
+    attributes.all_read().then_some(found).ok_or(AttributesWrittenOtherwise)
 }
 
 /// What the workbook gives every sheet's cells.
@@ -305,6 +346,17 @@ enum Child {
     Inline(RichText),
     /// A formula (its text is the layout pass's), `depth` elements deep inside it.
     Formula { depth: u32 },
+}
+
+impl OpenCell {
+    /// Whether the text met now is the cell's value (or part of it).
+    fn reads_text(&self) -> bool {
+        match &self.child {
+            Child::Value(_) => true,
+            Child::Inline(text) => text.in_text(),
+            Child::None | Child::Formula { .. } => false,
+        }
+    }
 }
 
 struct OpenCell {
@@ -372,18 +424,20 @@ impl<'a> SheetReading<'a> {
 
     /// `<dimension ref>`: the room reserved, as calamine's reader would.
     fn dimension(&mut self, tag: &Tag<'_>) {
-        let corners: Option<Vec<(u32, u32)>> = tag.raw("ref").and_then(|r| r.split(|&b| b == b':').map(position).collect());
+        let corners: Option<Vec<(u32, u32)>> = strict_attribute(tag, b"ref").ok().flatten().and_then(|r| r.split(|&b| b == b':').map(position).collect());
         let Some(&last) = corners.as_ref().and_then(|c| c.last()) else { return self.give_up() };
         self.width = (last.1.saturating_add(1)).min(MAX_RESERVED_WIDTH) as usize;
         self.rows.reserve_exact((last.0.saturating_add(1)).min(MAX_RESERVED_ROWS) as usize);
     }
 
     fn start_row(&mut self, tag: &Tag<'_>) {
-        if let Some(r) = tag.raw("r") {
-            match row_number(r) {
+        match strict_attribute(tag, b"r") {
+            Ok(None) => {}
+            Ok(Some(r)) => match row_number(r) {
                 Some(row) => self.row = row,
                 None => self.give_up(),
-            }
+            },
+            Err(AttributesWrittenOtherwise) => self.give_up(),
         }
     }
 
@@ -392,13 +446,21 @@ impl<'a> SheetReading<'a> {
             return self.give_up();
         }
         let (mut r, mut s, mut t) = (None, None, None);
-        for (key, value) in tag.attributes() {
-            match key {
-                b"r" => r = Some(value),
-                b"s" => s = Some(value),
-                b"t" => t = Some(value),
-                _ => {}
+        let mut attributes = tag.attributes();
+        for (key, value) in attributes.by_ref() {
+            let slot = match key {
+                b"r" => &mut r,
+                b"s" => &mut s,
+                b"t" => &mut t,
+                _ => continue,
+            };
+            // An attribute written twice is read one way or another: calamine is left to say.
+            if slot.replace(value).is_some() {
+                return self.give_up();
             }
+        }
+        if !attributes.all_read() {
+            return self.give_up();
         }
         let Some(typ) = CellType::of(t) else { return self.give_up() };
         let (row, col) = match r.map(position) {
@@ -602,16 +664,26 @@ impl Visitor for SheetReading<'_> {
         }
     }
 
+    /// Every text until `</sheetData>`: quick-xml refuses a reference left open anywhere calamine reads.
     fn wants_text(&self) -> bool {
-        match self.cell.as_ref().map(|c| &c.child) {
-            Some(Child::Value(_)) => true,
-            Some(Child::Inline(text)) => text.in_text(),
-            _ => false,
+        self.stage != Stage::Tail
+    }
+
+    /// calamine takes a value's first event for the value: markup before its text makes it empty. A
+    /// declaration anywhere may be one quick-xml refuses.
+    fn skipped(&mut self, what: Skipped) {
+        if what == Skipped::Declaration || matches!(self.cell.as_ref().map(|c| &c.child), Some(Child::Value(_))) {
+            self.give_up();
         }
     }
 
     fn text(&mut self, text: &[u8], cdata: bool) -> Result<(), String> {
-        let Some(cell) = &mut self.cell else { return Ok(()) };
+        let Some(cell) = self.cell.as_mut().filter(|c| c.reads_text()) else {
+            return match cdata || references_closed(text) {
+                true => Ok(()),
+                false => Err(GAVE_UP.into()),
+            };
+        };
         let fine = match &mut cell.child {
             // A simple value is its first piece of text as written; more than one, or markup, and
             // calamine's reading differs.
@@ -627,7 +699,7 @@ impl Visitor for SheetReading<'_> {
                 },
             },
             Child::Inline(rich) => rich.text(text, cdata),
-            _ => true,
+            Child::None | Child::Formula { .. } => true,
         };
         match fine {
             true => Ok(()),
@@ -764,6 +836,9 @@ mod tests {
             "<row r=\"1\"><c r=\"a1\"><v>1</v></c></row>",
             "<row r=\"1\"><c r=\"$A$1\"><v>1</v></c></row>",
             "<row r=\"1\"><c r=\"A1\"><v>1<!-- c -->2</v></c></row>",
+            "<row r=\"1\"><c r=\"A1\"><v><!-- c -->2</v></c></row>",
+            "<row r=\"1\"><c r=\"A1\" r=\"B1\"><v>2</v></c></row>",
+            "<row r=\"1\"><c r=\"A1\" t=\"str\"><v><?pi x?>2</v></c></row>",
             "<row r=\"1\"><c r=\"A1\"><v>1&amp;</v></c></row>",
             "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>99</v></c></row>",
             "<row r=\"1\"><c r=\"A1\" t=\"s\"><v> 1</v></c></row>",
@@ -783,6 +858,54 @@ mod tests {
         for ((name, scanned, _), xml) in sheets.iter().zip(left) {
             assert_eq!(scanned, &None, "{name}: {xml}");
         }
+    }
+
+    /// Sheets bent at random — markup, references, spaces and names cut in, pieces dropped or repeated —
+    /// are read as calamine reads them, or left to it.
+    #[test]
+    fn bent_sheets_are_read_as_calamine_reads_them_or_left_to_it() {
+        const PIECES: [&str; 16] =
+            ["<!--x-->", "&amp;", "&#x41;", "&bad;", " ", "\n", "<v>", "</v>", "<c r=\"B9\">", "</c>", "<f>1</f>", "_x0041_", "t=\"s\" ", "s=\"3\" ", "<![CDATA[z]]>", "<is><t>q</t></is>"];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        let (mut taken, mut left) = (0, 0);
+        for _ in 0..3000 {
+            let mut xml = TAKEN.to_string();
+            for _ in 0..1 + next(3) {
+                let at = (0..).map(|_| next(xml.len())).find(|&i| xml.is_char_boundary(i)).unwrap();
+                match next(3) {
+                    0 => xml.insert_str(at, PIECES[next(PIECES.len())]),
+                    1 => {
+                        let end = (at + 1 + next(12)).min(xml.len());
+                        if xml.is_char_boundary(end) {
+                            xml.replace_range(at..end, "");
+                        }
+                    }
+                    _ => {
+                        let end = (at + 1 + next(30)).min(xml.len());
+                        if xml.is_char_boundary(end) {
+                            let piece = xml[at..end].to_string();
+                            xml.insert_str(end, &piece);
+                        }
+                    }
+                }
+            }
+            let Ok(sheets) = sheets_read_both_ways(&workbook(&[&xml], false)) else { continue };
+            let (_, scanned, read) = &sheets[0];
+            match scanned {
+                Some(scanned) => {
+                    assert_eq!(scanned, read, "{xml}");
+                    taken += 1;
+                }
+                None => left += 1,
+            }
+        }
+        assert!(taken > 100 && left > 100, "{taken} read, {left} left");
     }
 
     #[test]

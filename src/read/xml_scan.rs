@@ -27,6 +27,17 @@ pub(crate) trait Visitor {
     /// # Errors
     /// The text is not well-formed (an `&` without its `;`).
     fn text(&mut self, text: &[u8], cdata: bool) -> Result<(), String>;
+    /// Markup passed over: what a reader that stops at the first event inside an element sees there.
+    fn skipped(&mut self, _what: Skipped) {}
+}
+
+/// Markup the scan passes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Skipped {
+    Comment,
+    Instruction,
+    /// `<!DOCTYPE …>`, or anything else after `<!` (which quick-xml may refuse).
+    Declaration,
 }
 
 /// The attributes of one start tag.
@@ -55,8 +66,9 @@ impl<'a> Tag<'a> {
         decoded(self.raw_where(|k| k.ends_with(suffix.as_bytes()))?)
     }
 
-    /// Every attribute as written: (qualified name, raw value).
-    pub(crate) fn attributes(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+    /// Every attribute as written: (qualified name, raw value), up to the first written otherwise
+    /// ([`Attributes::all_read`] tells whether there was one).
+    pub(crate) fn attributes(&self) -> Attributes<'a> {
         Attributes { rest: self.attributes }
     }
 
@@ -70,8 +82,15 @@ fn decoded(raw: &[u8]) -> Option<String> {
     unescape(&raw).ok().map(Cow::into_owned)
 }
 
-struct Attributes<'a> {
+pub(crate) struct Attributes<'a> {
     rest: &'a [u8],
+}
+
+impl Attributes<'_> {
+    /// Whether every attribute was read: nothing but white space is left.
+    pub(crate) fn all_read(&self) -> bool {
+        self.rest.iter().all(u8::is_ascii_whitespace)
+    }
 }
 
 impl<'a> Iterator for Attributes<'a> {
@@ -264,7 +283,10 @@ fn markup(bytes: &[u8], lt: usize, visitor: &mut impl Visitor, open: &mut OpenEl
     let Some(&first) = rest.get(1) else { return Ok(None) };
     match first {
         b'!' => special(rest, visitor).map(|end| end.map(|end| lt + end)),
-        b'?' => Ok(memmem::find(&rest[2..], b"?>").map(|end| lt + 2 + end + 2)),
+        b'?' => Ok(memmem::find(&rest[2..], b"?>").map(|end| {
+            visitor.skipped(Skipped::Instruction);
+            lt + 2 + end + 2
+        })),
         b'/' => {
             let Some(gt) = memchr(b'>', rest) else { return Ok(None) };
             let name = rest[2..gt].trim_ascii_end();
@@ -298,7 +320,10 @@ fn special(rest: &[u8], visitor: &mut impl Visitor) -> Result<Option<usize>, Str
         return Ok(None);
     }
     if rest.starts_with(b"<!--") {
-        return Ok(memmem::find(&rest[4..], b"-->").map(|end| 4 + end + 3));
+        return Ok(memmem::find(&rest[4..], b"-->").map(|end| {
+            visitor.skipped(Skipped::Comment);
+            4 + end + 3
+        }));
     }
     if rest.starts_with(CDATA) {
         let Some(end) = memmem::find(&rest[CDATA.len()..], b"]]>") else { return Ok(None) };
@@ -309,7 +334,10 @@ fn special(rest: &[u8], visitor: &mut impl Visitor) -> Result<Option<usize>, Str
     }
     // `<!DOCTYPE …>`, with an internal subset in brackets.
     let close: &[u8] = if memchr(b'[', rest).is_some_and(|bracket| memchr(b'>', rest).is_none_or(|gt| bracket < gt)) { b"]>" } else { b">" };
-    Ok(memmem::find(rest, close).map(|end| end + close.len()))
+    Ok(memmem::find(rest, close).map(|end| {
+        visitor.skipped(Skipped::Declaration);
+        end + close.len()
+    }))
 }
 
 /// Where a start tag ends (its `>`), quotes heeded: `>` may stand in an attribute's value.
