@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use zip::ZipArchive;
 
-use crate::read::grid::Merge;
+use crate::read::grid::{Merge, EXCEL_COLUMNS, EXCEL_ROWS};
 use crate::read::xml_scan::{self, Tag, Visitor};
 
 /// The layout of one sheet, 0-based.
@@ -271,23 +271,25 @@ fn number(tag: &Tag<'_>, name: &str) -> Option<u32> {
     tag.value(name)?.parse().ok()
 }
 
-/// Excel's last row and column, 1-based.
-const EXCEL_ROWS: u32 = 1_048_576;
-const EXCEL_COLUMNS: u32 = 16_384;
-
 /// `D5` → (4, 3); `$D$5` too; `None` past Excel's 1,048,576 rows and 16,384 columns.
 pub fn parse_a1(text: &str) -> Option<(u32, u32)> {
-    let text = text.replace('$', "");
-    let split = text.find(|c: char| c.is_ascii_digit())?;
-    let (letters, digits) = text.split_at(split);
-    if letters.is_empty() || letters.len() > 3 {
+    match text.contains('$') {
+        true => a1_position(text.replace('$', "").as_bytes()),
+        false => a1_position(text.as_bytes()),
+    }
+}
+
+/// `D5` → (4, 3), as a cell's `r` is written: upper-case letters, then the row; `None` otherwise and
+/// past Excel's bounds.
+pub(crate) fn a1_position(reference: &[u8]) -> Option<(u32, u32)> {
+    let letters = reference.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    let digits = &reference[letters..];
+    if letters == 0 || letters > 3 || digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let col =
-        letters.bytes().try_fold(0u32, |acc, b| b.is_ascii_uppercase().then(|| acc * 26 + u32::from(b - b'A' + 1)))?;
-    let row: u32 = digits.parse().ok()?;
-    (1..=EXCEL_ROWS).contains(&row).then_some(())?;
-    (col <= EXCEL_COLUMNS).then(|| (row - 1, col - 1))
+    let col = reference[..letters].iter().fold(0u32, |n, b| n * 26 + u32::from(b - b'A') + 1);
+    let row: u32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    ((1..=EXCEL_ROWS).contains(&row) && col <= EXCEL_COLUMNS).then(|| (row - 1, col - 1))
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@ use calamine::{ExcelDateTime, ExcelDateTimeType, Style};
 use zip::ZipArchive;
 
 use crate::error::Limit;
-use crate::read::grid::{check_text, date_text, place, Budget, CellMaker, GridCell, ReadLimits, SheetCells, Value, EXCEL_COLUMNS, EXCEL_ROWS, MAX_RESERVED_ROWS, MAX_RESERVED_WIDTH};
-use crate::read::layout::workbook_sheets;
+use crate::read::grid::{check_text, date_text, place, Budget, CellMaker, GridCell, ReadLimits, SheetCells, Value, MAX_RESERVED_ROWS, MAX_RESERVED_WIDTH};
+use crate::read::layout::{a1_position, workbook_sheets};
 use crate::read::xml_scan::{self, Skipped, Tag, Visitor};
 
 /// What a number shown in a style is taken for, as calamine takes it (a date or a time span).
@@ -267,23 +267,13 @@ fn resolved_into(raw: &[u8], cdata: bool, out: &mut String) -> bool {
     true
 }
 
+/// A reference as quick-xml resolves it: one of XML's five names, or a character (`&#x…;` in lower case,
+/// no sign, no control character); `None` for anything it reads otherwise or refuses.
 fn reference(name: &str) -> Option<char> {
-    let c = match name {
-        "lt" => '<',
-        "gt" => '>',
-        "amp" => '&',
-        "quot" => '"',
-        "apos" => '\'',
-        _ => {
-            let number = name.strip_prefix('#')?;
-            let code = match number.strip_prefix('x') {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => number.parse().ok()?,
-            };
-            char::from_u32(code)?
-        }
-    };
-    (c >= ' ' || matches!(c, '\t' | '\n' | '\r')).then_some(c)
+    if name.starts_with("#X") || name.contains('+') {
+        return None;
+    }
+    xml_scan::reference(name).filter(|&c| c >= ' ' || matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// A tag whose attributes are not all written `name="value"`: calamine refuses it, or may read it otherwise.
@@ -291,11 +281,19 @@ struct AttributesWrittenOtherwise;
 
 /// The raw value of attribute `key`, when every attribute of `tag` is well written.
 fn strict_attribute<'t>(tag: &Tag<'t>, key: &[u8]) -> Result<Option<&'t [u8]>, AttributesWrittenOtherwise> {
+    strict_attributes(tag, [key]).map(|[value]| value)
+}
+
+/// The raw values of attributes `keys`, when every attribute of `tag` is well written and none of
+/// those is written twice (calamine then reads one or the other).
+fn strict_attributes<'t, const N: usize>(tag: &Tag<'t>, keys: [&[u8]; N]) -> Result<[Option<&'t [u8]>; N], AttributesWrittenOtherwise> {
+    let mut found = [None; N];
     let mut attributes = tag.attributes();
-    let mut found = None;
     for (name, value) in attributes.by_ref() {
-        if name == key && found.replace(value).is_some() {
-            return Err(AttributesWrittenOtherwise);
+        if let Some(at) = keys.iter().position(|key| *key == name) {
+            if found[at].replace(value).is_some() {
+                return Err(AttributesWrittenOtherwise);
+            }
         }
     }
     attributes.all_read().then_some(found).ok_or(AttributesWrittenOtherwise)
@@ -424,7 +422,7 @@ impl<'a> SheetReading<'a> {
 
     /// `<dimension ref>`: the room reserved, as calamine's reader would.
     fn dimension(&mut self, tag: &Tag<'_>) {
-        let corners: Option<Vec<(u32, u32)>> = strict_attribute(tag, b"ref").ok().flatten().and_then(|r| r.split(|&b| b == b':').map(position).collect());
+        let corners: Option<Vec<(u32, u32)>> = strict_attribute(tag, b"ref").ok().flatten().and_then(|r| r.split(|&b| b == b':').map(a1_position).collect());
         let Some(&last) = corners.as_ref().and_then(|c| c.last()) else { return self.give_up() };
         self.width = (last.1.saturating_add(1)).min(MAX_RESERVED_WIDTH) as usize;
         self.rows.reserve_exact((last.0.saturating_add(1)).min(MAX_RESERVED_ROWS) as usize);
@@ -445,25 +443,9 @@ impl<'a> SheetReading<'a> {
         if self.cell.is_some() {
             return self.give_up();
         }
-        let (mut r, mut s, mut t) = (None, None, None);
-        let mut attributes = tag.attributes();
-        for (key, value) in attributes.by_ref() {
-            let slot = match key {
-                b"r" => &mut r,
-                b"s" => &mut s,
-                b"t" => &mut t,
-                _ => continue,
-            };
-            // An attribute written twice is read one way or another: calamine is left to say.
-            if slot.replace(value).is_some() {
-                return self.give_up();
-            }
-        }
-        if !attributes.all_read() {
-            return self.give_up();
-        }
+        let Ok([r, s, t]) = strict_attributes(tag, [b"r", b"s", b"t"]) else { return self.give_up() };
         let Some(typ) = CellType::of(t) else { return self.give_up() };
-        let (row, col) = match r.map(position) {
+        let (row, col) = match r.map(a1_position) {
             Some(Some(at)) => at,
             Some(None) => return self.give_up(),
             None => (self.row, self.col),
@@ -610,17 +592,6 @@ fn digits(text: &[u8]) -> Option<u32> {
 /// `<row r>`, 1-based, as a 0-based row.
 fn row_number(r: &[u8]) -> Option<u32> {
     digits(r)?.checked_sub(1)
-}
-
-/// `B12` as (11, 1); `None` for anything else (lower-case letters, a `$`, no row, past Excel's bounds).
-fn position(reference: &[u8]) -> Option<(u32, u32)> {
-    let letters = reference.iter().take_while(|b| b.is_ascii_uppercase()).count();
-    if letters == 0 || letters > 3 {
-        return None;
-    }
-    let col = reference[..letters].iter().fold(0u32, |n, b| n * 26 + u32::from(b - b'A') + 1) - 1;
-    let row = row_number(&reference[letters..])?;
-    (row < EXCEL_ROWS && col < EXCEL_COLUMNS).then_some((row, col))
 }
 
 impl Visitor for SheetReading<'_> {

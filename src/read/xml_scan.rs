@@ -137,7 +137,7 @@ pub(crate) fn unescape(text: &str) -> Result<Cow<'_, str>, String> {
     Ok(Cow::Owned(out))
 }
 
-fn reference(name: &str) -> Option<char> {
+pub(crate) fn reference(name: &str) -> Option<char> {
     let number = |digits: &str, radix| u32::from_str_radix(digits, radix).ok().and_then(char::from_u32);
     match name {
         "lt" => Some('<'),
