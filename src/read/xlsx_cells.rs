@@ -3,12 +3,14 @@
 //! 1.0 s `check -o`, the scanner 0.30–0.42 s.
 //!
 //! It gives what calamine's cell reader gives — the same values, style ids and positions, in the same
-//! order — and gives up (`None`: calamine then reads the sheet) wherever the two could part: a cell
-//! type or child element it does not know, an `_xHHHH_` escape or a carriage return in a text, a
-//! reference it does not resolve alike, markup inside a value, a position or a bound it would refuse.
+//! order, texts with XML's line ends and Excel's `_xHHHH_` escapes decoded alike — and gives up
+//! (`None`: calamine then reads the sheet) wherever the two could part: a cell type or child element
+//! it does not know, a reference it does not resolve alike, markup inside a value, a position or a
+//! bound it would refuse.
 //! The sheets of Excel-style writers (rust_xlsxwriter, XlsxWriter, openpyxl, LibreOffice, polars) are
 //! read by it; odd files lose only the speed.
 
+use std::borrow::Cow;
 use std::io::{Read, Seek};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -207,10 +209,7 @@ impl RichText {
         match (name, self.piece.take()) {
             (b"t", Some((keeps_space, piece))) => {
                 let piece = if keeps_space { piece.as_str() } else { piece.trim_matches([' ', '\t', '\r', '\n']) };
-                if piece.contains("_x") {
-                    return false; // an `_xHHHH_` escape, decoded by calamine
-                }
-                self.text.push_str(piece);
+                self.text.push_str(&excel_unescaped(piece));
             }
             (_, Some(_)) => return false,
             (b"rPh", None) => self.phonetic = false,
@@ -242,29 +241,88 @@ fn references_closed(text: &[u8]) -> bool {
     true
 }
 
-/// Appends `raw` text to `out` with its references resolved; false where calamine could read it
-/// otherwise: a carriage return written as such (which XML reads as a line feed), a reference that
-/// is not one of XML's five names or a character, a control character, text that is not UTF-8.
+/// Appends `raw` text to `out` with its line ends read as XML reads them and its references resolved;
+/// false where calamine could read it otherwise: a reference that is not one of XML's five names or a
+/// character, a control character, text that is not UTF-8.
 fn resolved_into(raw: &[u8], cdata: bool, out: &mut String) -> bool {
     let Ok(text) = std::str::from_utf8(raw) else { return false };
-    if text.contains('\r') {
-        return false;
-    }
     if cdata {
-        out.push_str(text);
+        push_line_ends_read(out, text);
         return true;
     }
     let mut rest = text;
     while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
+        push_line_ends_read(out, &rest[..amp]);
         let after = &rest[amp + 1..];
         let Some(semi) = after.find(';') else { return false };
         let Some(c) = reference(&after[..semi]) else { return false };
         out.push(c);
         rest = &after[semi + 1..];
     }
-    out.push_str(rest);
+    push_line_ends_read(out, rest);
     true
+}
+
+/// Appends `text` with XML 1.0's line ends as quick-xml reads them for calamine (`xml10_content`):
+/// `\r\n` and a lone `\r` are a `\n`. A `\r` written as `&#13;` is not a line end and stays.
+fn push_line_ends_read(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(cr) = rest.find('\r') {
+        out.push_str(&rest[..cr]);
+        out.push('\n');
+        rest = &rest[cr + 1..];
+        rest = rest.strip_prefix('\n').unwrap_or(rest);
+    }
+    out.push_str(rest);
+}
+
+/// The length of an Excel escape, `_xHHHH_`.
+const EXCEL_ESCAPE_LEN: usize = 7;
+
+/// `text` with Excel's `_xHHHH_` escapes decoded as calamine decodes them: each is a UTF-16 unit, a
+/// surrogate pair one character, a surrogate left alone U+FFFD. Excel writes a carriage return as
+/// `_x000D_` and the literal text `_x000D_` as `_x005F_x000D_`.
+fn excel_unescaped(text: &str) -> Cow<'_, str> {
+    let Some((mut at, mut unit)) = next_excel_escape(text, 0) else { return Cow::Borrowed(text) };
+    let mut decoded = String::with_capacity(text.len());
+    let mut copied = 0;
+    loop {
+        decoded.push_str(&text[copied..at]);
+        at += EXCEL_ESCAPE_LEN;
+        let c = match unit {
+            0xD800..=0xDBFF => match excel_escape_at(text, at) {
+                Some(low @ 0xDC00..=0xDFFF) => {
+                    at += EXCEL_ESCAPE_LEN;
+                    char::from_u32(0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00))
+                }
+                _ => None,
+            },
+            _ => char::from_u32(u32::from(unit)),
+        };
+        decoded.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+        copied = at;
+        match next_excel_escape(text, at) {
+            Some(next) => (at, unit) = next,
+            None => break,
+        }
+    }
+    decoded.push_str(&text[copied..]);
+    Cow::Owned(decoded)
+}
+
+/// The first `_xHHHH_` escape at or after byte `from`: where it starts, and its UTF-16 unit.
+fn next_excel_escape(text: &str, from: usize) -> Option<(usize, u16)> {
+    memchr::memchr_iter(b'_', &text.as_bytes()[from..]).map(|i| from + i).find_map(|at| Some((at, excel_escape_at(text, at)?)))
+}
+
+/// The UTF-16 unit of an `_xHHHH_` escape starting at byte `at` (`x` in lower case, digits in either).
+fn excel_escape_at(text: &str, at: usize) -> Option<u16> {
+    match text.as_bytes().get(at..at + EXCEL_ESCAPE_LEN)? {
+        [b'_', b'x', hex @ .., b'_'] if hex.iter().all(u8::is_ascii_hexdigit) => {
+            Some(hex.iter().fold(0, |unit, &digit| unit << 4 | (char::from(digit).to_digit(16).unwrap_or(0) as u16)))
+        }
+        _ => None,
+    }
 }
 
 /// A reference as quick-xml resolves it: one of XML's five names, or a character (`&#x…;` in lower case,
@@ -547,8 +605,7 @@ fn value_of(shared: &Shared<'_>, cell: &OpenCell, text: &str, maker: &mut CellMa
     let typ = cell.typ;
     Some(match typ {
         CellType::Inline => Value::Empty,
-        CellType::FormulaText if text.contains("_x") => return None,
-        CellType::FormulaText => Value::Text(maker.share(text)),
+        CellType::FormulaText => Value::Text(maker.share(&excel_unescaped(text))),
         CellType::Iso => Value::Date(Arc::from(text)),
         _ if text.is_empty() => Value::Empty,
         CellType::Shared => Value::Text(Arc::clone(shared.strings.get(digits(text.as_bytes())? as usize)?)),
@@ -706,7 +763,9 @@ mod tests {
         "</styleSheet>",
     );
 
-    /// 0 plain, 1 rich text with a phonetic run, 2 kept spaces, 3 references and CDATA, 4 and 5 empty.
+    /// 0 plain, 1 rich text with a phonetic run, 2 kept spaces, 3 references and CDATA, 4 and 5 empty,
+    /// 6 line ends and Excel escapes (a carriage return, an escaped escape, a surrogate pair, one split
+    /// across two runs and so left as written).
     const STRINGS: &str = concat!(
         "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"6\" uniqueCount=\"6\">",
         "<si><t>项目名称</t></si>",
@@ -714,10 +773,15 @@ mod tests {
         "<si><t xml:space=\"preserve\">  留空  </t></si>",
         "<si><t>\n  A&amp;B &#x4E2D;&#20013;<![CDATA[<raw>&amp;]]>  </t></si>",
         "<si/><si><t/></si>",
+        "<si><r><t>第一行_x000D_\r\n第二行\r_x005F_x000D_ _xD83D__xDCF7_ _xD83D_</t></r><r><t>_xDCF7_ &#13;_x4e2D_</t></r></si>",
         "</sst>",
     );
 
     fn workbook(sheets: &[&str], date1904: bool) -> Vec<u8> {
+        workbook_with_strings(sheets, STRINGS, date1904)
+    }
+
+    fn workbook_with_strings(sheets: &[&str], strings: &str, date1904: bool) -> Vec<u8> {
         let entries: String = (1..=sheets.len()).map(|i| format!("<sheet name=\"S{i}\" sheetId=\"{i}\" r:id=\"rId{i}\"/>")).collect();
         let rels: String = (1..=sheets.len())
             .map(|i| format!("<Relationship Id=\"rId{i}\" Type=\"{RELS}/worksheet\" Target=\"worksheets/sheet{i}.xml\"/>"))
@@ -742,7 +806,7 @@ mod tests {
                 ),
             ),
             ("xl/styles.xml".into(), STYLES.into()),
-            ("xl/sharedStrings.xml".into(), STRINGS.into()),
+            ("xl/sharedStrings.xml".into(), strings.into()),
         ];
         for (i, cells) in sheets.iter().enumerate() {
             let xml = format!("<worksheet xmlns=\"{MAIN}\"><dimension ref=\"A1:H40\"/><sheetData>{cells}</sheetData><mergeCells count=\"0\"/></worksheet>");
@@ -778,6 +842,10 @@ mod tests {
         // A row and cells without positions: counted on from the last ones.
         "<row><c t=\"s\"><v>0</v></c><c><v>7</v></c><c r=\"E6\"><v>8</v></c><c><v>9</v></c></row><row/>",
         "<row r=\"9\"><c r=\"A9\"><v>10</v></c></row>",
+        // Line ends and Excel escapes in a shared, an inline and a formula's text; `_X…_` and short
+        // escapes are no escapes.
+        "<row r=\"10\"><c r=\"A10\" t=\"s\"><v>6</v></c><c r=\"B10\" t=\"inlineStr\"><is><t xml:space=\"preserve\">甲\r\n乙\r丙_x000a_丁_X000D_ _x00D_ <![CDATA[\r\n]]></t></is></c>",
+        "<c r=\"C10\" t=\"str\"><f>A1</f><v>_x0041_\r\n&#13;_xDC00__xFFFF_</v></c></row>",
         // A cell out of order: read, and the sheet marked as not in row order.
         "<row r=\"3\"><c r=\"H3\"><v>11</v></c></row>",
     );
@@ -792,7 +860,8 @@ mod tests {
         }
         // What it reads, spelled out for a few cells, lest both readers be wrong alike.
         let read = &sheets_read_both_ways(&workbook(&[TAKEN], false)).unwrap()[0].2;
-        for expected in ["项目名称", "办公 经费", "  留空  ", "A&B 中中<raw>&amp;", "2021-01-01", "一、项目支出", "#DIV/0!", "项目名称&x <1>"] {
+        let escaped = ["第一行\\r\\n第二行\\n_x000D_ 📷 �", "� \\r中", "甲\\n乙\\n丙\\n丁_X000D_ _x00D_ \\n", "A\\n\\r�\\u{ffff}"];
+        for expected in ["项目名称", "办公 经费", "  留空  ", "A&B 中中<raw>&amp;", "2021-01-01", "一、项目支出", "#DIV/0!", "项目名称&x <1>"].into_iter().chain(escaped) {
             assert!(read.contains(expected), "{expected} in {read}");
         }
         assert!(read.contains("in_order: false"));
@@ -801,8 +870,6 @@ mod tests {
     #[test]
     fn what_the_scanner_might_read_otherwise_is_left_to_calamine() {
         let left = [
-            "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>a_x000D_b</t></is></c></row>",
-            "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>a\r\nb</t></is></c></row>",
             "<row r=\"1\"><c r=\"A1\" t=\"x\"><v>1</v></c></row>",
             "<row r=\"1\"><c r=\"a1\"><v>1</v></c></row>",
             "<row r=\"1\"><c r=\"$A$1\"><v>1</v></c></row>",
@@ -831,12 +898,12 @@ mod tests {
         }
     }
 
-    /// Sheets bent at random — markup, references, spaces and names cut in, pieces dropped or repeated —
-    /// are read as calamine reads them, or left to it.
+    /// Sheets and shared strings bent at random — markup, references, line ends, escapes, spaces and names
+    /// cut in, pieces dropped or repeated — are read as calamine reads them, or left to it.
     #[test]
     fn bent_sheets_are_read_as_calamine_reads_them_or_left_to_it() {
-        const PIECES: [&str; 16] =
-            ["<!--x-->", "&amp;", "&#x41;", "&bad;", " ", "\n", "<v>", "</v>", "<c r=\"B9\">", "</c>", "<f>1</f>", "_x0041_", "t=\"s\" ", "s=\"3\" ", "<![CDATA[z]]>", "<is><t>q</t></is>"];
+        const PIECES: [&str; 22] =
+            ["<!--x-->", "&amp;", "&#x41;", "&bad;", " ", "\n", "\r", "\r\n", "&#13;", "_x000D_", "_xD83D_", "_x005F_", "<v>", "</v>", "<c r=\"B9\">", "</c>", "<f>1</f>", "_x0041_", "t=\"s\" ", "s=\"3\" ", "<![CDATA[z]]>", "<is><t>q</t></is>"];
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         let mut next = |bound: usize| {
             state ^= state << 13;
@@ -845,32 +912,33 @@ mod tests {
             (state % bound as u64) as usize
         };
         let (mut taken, mut left) = (0, 0);
-        for _ in 0..3000 {
-            let mut xml = TAKEN.to_string();
+        for round in 0..3000 {
+            let (mut xml, mut strings) = (TAKEN.to_string(), STRINGS.to_string());
+            let bent = if round % 4 == 3 { &mut strings } else { &mut xml };
             for _ in 0..1 + next(3) {
-                let at = (0..).map(|_| next(xml.len())).find(|&i| xml.is_char_boundary(i)).unwrap();
+                let at = (0..).map(|_| next(bent.len())).find(|&i| bent.is_char_boundary(i)).unwrap();
                 match next(3) {
-                    0 => xml.insert_str(at, PIECES[next(PIECES.len())]),
+                    0 => bent.insert_str(at, PIECES[next(PIECES.len())]),
                     1 => {
-                        let end = (at + 1 + next(12)).min(xml.len());
-                        if xml.is_char_boundary(end) {
-                            xml.replace_range(at..end, "");
+                        let end = (at + 1 + next(12)).min(bent.len());
+                        if bent.is_char_boundary(end) {
+                            bent.replace_range(at..end, "");
                         }
                     }
                     _ => {
-                        let end = (at + 1 + next(30)).min(xml.len());
-                        if xml.is_char_boundary(end) {
-                            let piece = xml[at..end].to_string();
-                            xml.insert_str(end, &piece);
+                        let end = (at + 1 + next(30)).min(bent.len());
+                        if bent.is_char_boundary(end) {
+                            let piece = bent[at..end].to_string();
+                            bent.insert_str(end, &piece);
                         }
                     }
                 }
             }
-            let Ok(sheets) = sheets_read_both_ways(&workbook(&[&xml], false)) else { continue };
+            let Ok(sheets) = sheets_read_both_ways(&workbook_with_strings(&[&xml], &strings, false)) else { continue };
             let (_, scanned, read) = &sheets[0];
             match scanned {
                 Some(scanned) => {
-                    assert_eq!(scanned, read, "{xml}");
+                    assert_eq!(scanned, read, "{strings}\n{xml}");
                     taken += 1;
                 }
                 None => left += 1,
