@@ -288,7 +288,7 @@ pub(crate) fn a1_position(reference: &[u8]) -> Option<(u32, u32)> {
         return None;
     }
     let col = reference[..letters].iter().fold(0u32, |n, b| n * 26 + u32::from(b - b'A') + 1);
-    let row: u32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    let row = digits.iter().try_fold(0u32, |n, b| n.checked_mul(10)?.checked_add(u32::from(b - b'0')))?;
     ((1..=EXCEL_ROWS).contains(&row) && col <= EXCEL_COLUMNS).then(|| (row - 1, col - 1))
 }
 
