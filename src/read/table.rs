@@ -464,14 +464,16 @@ fn classify(grid: &Grid, row: u32, label_cols: &[u32]) -> Option<RowKind> {
 /// The department (or unit) a row writes in column `col` (or a merge shows there), without the
 /// numbering a level row writes before it (`一、综合办公室`).
 fn written_label(grid: &Grid, col: Option<u32>, row: u32) -> Option<Cow<'_, str>> {
-    let label = label_text(grid.visible(row, col?))?;
-    Some(match squash(&label) {
-        Cow::Borrowed(squashed) => match label {
-            Cow::Borrowed(text) => Cow::Borrowed(strip_ordinal(text)),
-            Cow::Owned(_) => Cow::Owned(strip_ordinal(squashed).to_string()),
-        },
-        Cow::Owned(squashed) => Cow::Owned(strip_ordinal(&squashed).to_string()),
-    })
+    let squashed = kept_borrowed(label_text(grid.visible(row, col?))?, squash);
+    Some(kept_borrowed(squashed, |text| Cow::Borrowed(strip_ordinal(text))))
+}
+
+/// `edit` applied to `text`, borrowing from the cell as long as both do.
+fn kept_borrowed<'a>(text: Cow<'a, str>, edit: impl Fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(text) => edit(text),
+        Cow::Owned(text) => Cow::Owned(edit(&text).into_owned()),
+    }
 }
 
 /// The department (or unit) of a row: merged down, written once and left blank below, or repeated.
@@ -494,10 +496,7 @@ fn carried_label(written: Option<&str>, kind: RowKind, current: &mut Option<Arc<
 }
 
 fn label_text(cell: &GridCell) -> Option<Cow<'_, str>> {
-    let label = match cell.value.display()? {
-        Cow::Borrowed(text) => without_line_breaks(text.trim()),
-        Cow::Owned(text) => Cow::Owned(without_line_breaks(text.trim()).into_owned()),
-    };
+    let label = kept_borrowed(cell.value.display()?, |text| without_line_breaks(text.trim()));
     (!label.is_empty()).then_some(label)
 }
 

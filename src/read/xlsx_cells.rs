@@ -161,18 +161,21 @@ impl Visitor for StringsReading<'_> {
     }
 
     fn text(&mut self, text: &[u8], cdata: bool) -> Result<(), String> {
-        let fine = match self.open.as_mut().filter(|open| open.in_text()) {
+        read_on(match self.open.as_mut().filter(|open| open.in_text()) {
             Some(open) => open.text(text, cdata),
             None => cdata || references_closed(text),
-        };
-        match fine {
-            true => Ok(()),
-            false => Err(GAVE_UP.into()),
-        }
+        })
     }
 }
 
-const GAVE_UP: &str = "left to calamine";
+/// The scan goes on while the text could be read as calamine reads it, and stops (the part is left
+/// to calamine) otherwise.
+fn read_on(fine: bool) -> Result<(), String> {
+    match fine {
+        true => Ok(()),
+        false => Err("left to calamine".into()),
+    }
+}
 
 /// The text of an `<si>` or `<is>`: its `<t>` pieces but those of phonetic runs, each trimmed of
 /// ASCII white space unless it keeps its space.
@@ -707,10 +710,7 @@ impl Visitor for SheetReading<'_> {
 
     fn text(&mut self, text: &[u8], cdata: bool) -> Result<(), String> {
         let Some(cell) = self.cell.as_mut().filter(|c| c.reads_text()) else {
-            return match cdata || references_closed(text) {
-                true => Ok(()),
-                false => Err(GAVE_UP.into()),
-            };
+            return read_on(cdata || references_closed(text));
         };
         let fine = match &mut cell.child {
             // A simple value is its first piece of text as written; more than one, or markup, and
@@ -729,10 +729,7 @@ impl Visitor for SheetReading<'_> {
             Child::Inline(rich) => rich.text(text, cdata),
             Child::None | Child::Formula { .. } => true,
         };
-        match fine {
-            true => Ok(()),
-            false => Err(GAVE_UP.into()),
-        }
+        read_on(fine)
     }
 }
 

@@ -73,7 +73,7 @@ impl<'a> Tag<'a> {
     }
 
     fn raw_where(&self, wanted: impl Fn(&[u8]) -> bool) -> Option<&'a [u8]> {
-        Attributes { rest: self.attributes }.find(|(k, _)| wanted(k)).map(|(_, v)| v)
+        self.attributes().find(|(k, _)| wanted(k)).map(|(_, v)| v)
     }
 }
 
