@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 VENV="${BUDGETLINT_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-echo "Building budgetlint (release). A cold build takes 8–20 minutes on 2 cores (longer when they are busy) and under 1 GB of disk (the tests' build, about 2 GB)."
+echo "Building budgetlint (release). A cold build takes 7–20 minutes on 2 cores (longer when they are busy) and under 1 GB of disk (the tests' build, about 2.5 GB)."
 "$VENV/bin/python" -m pip install --progress-bar off .
 echo
 echo "\$ budgetlint check --fail-on never examples/附件1-月坛街道-2020.xlsx"
